@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mpaio-chunk.h"
+
+G_BEGIN_DECLS
+
+MpaioChunk *mpaio_chunk_new (MpaioSharedMemory *memory,
+                             guint64            offset,
+                             gsize              element_size,
+                             const char        *dtype,
+                             guint64            index,
+                             guint64            start,
+                             guint64            end);
+
+G_END_DECLS

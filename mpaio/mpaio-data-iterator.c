@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "mpaio-data-iterator.h"
+#include "mpaio-error.h"
+#include "mpaio-i18n-private.h"
+
+/**
+ * MpaioDataIterator:
+ *
+ * The layout of an array in a [class@Mpaio.SharedMemory], and how it is cut
+ * into chunks.
+ *
+ * The array starts [property@Mpaio.DataIterator:offset] bytes into the memory
+ * and holds [property@Mpaio.DataIterator:n-elements] elements of
+ * [property@Mpaio.DataIterator:element-size] bytes each (or of the size that
+ * [property@Mpaio.DataIterator:dtype] implies). By default the elements from
+ * [property@Mpaio.DataIterator:start-index] on are cut into chunks of
+ * [property@Mpaio.DataIterator:chunk-size] elements; the last chunk may be
+ * shorter.
+ *
+ * Subclasses can cut differently by overriding
+ * [vfunc@Mpaio.DataIterator.get_n_chunks] and
+ * [vfunc@Mpaio.DataIterator.get_chunk_range], for example to cut a packed
+ * array of strings only at record boundaries. Every range they return is
+ * checked against the array before it is sent to a worker.
+ *
+ * All properties are construct-only: an iterator does not change while a run
+ * uses it.
+ */
+
+typedef struct
+{
+  MpaioSharedMemory *memory;
+  guint64            offset;
+  guint64            element_size;
+  guint64            n_elements;
+  guint64            chunk_size;
+  guint64            start_index;
+  char              *dtype;
+} MpaioDataIteratorPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (MpaioDataIterator, mpaio_data_iterator, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_MEMORY,
+  PROP_OFFSET,
+  PROP_ELEMENT_SIZE,
+  PROP_N_ELEMENTS,
+  PROP_CHUNK_SIZE,
+  PROP_START_INDEX,
+  PROP_DTYPE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/**
+ * mpaio_dtype_get_element_size:
+ * @dtype: a numpy array-protocol type string, such as `"<i8"`, `"|u1"`,
+ *   `"<f8"`, `"<U6"` or `"S16"`
+ * @error: return location for a #GError
+ *
+ * Parses a numpy type string (what `numpy.dtype.str` gives) and returns the
+ * size of one element: the number after the kind letter, times four for
+ * `U` (numpy stores UCS-4).
+ *
+ * Returns: the element size in bytes, or 0 with %MPAIO_ERROR_INVALID_LAYOUT
+ */
+gsize
+mpaio_dtype_get_element_size (const char  *dtype,
+                              GError     **error)
+{
+  const char *p = dtype;
+  guint64 count;
+  char *end;
+  char kind;
+
+  g_return_val_if_fail (dtype != NULL, 0);
+
+  if (*p == '<' || *p == '>' || *p == '|' || *p == '=')
+    p++;
+
+  kind = *p++;
+  if (strchr ("biufcmMSUV", kind) == NULL || kind == '\0' || !g_ascii_isdigit (*p))
+    goto invalid;
+
+  count = g_ascii_strtoull (p, &end, 10);
+  if (*end != '\0' || count == 0 || count > G_MAXUINT32)
+    goto invalid;
+
+  return kind == 'U' ? count * 4 : count;
+
+invalid:
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+               _("“%s” is not a numpy type string; use the form of "
+                 "numpy.dtype.str, such as “<i8”, “<f8”, “<U6” or “S16”"),
+               dtype);
+  return 0;
+}
+
+static guint64
+mpaio_data_iterator_real_get_n_chunks (MpaioDataIterator *self)
+{
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+  guint64 n = priv->n_elements;
+
+  if (priv->chunk_size == 0 || priv->start_index >= n)
+    return 0;
+
+  return (n - priv->start_index - 1) / priv->chunk_size + 1;
+}
+
+static void
+mpaio_data_iterator_real_get_chunk_range (MpaioDataIterator *self,
+                                          guint64            chunk_index,
+                                          guint64           *start,
+                                          guint64           *end)
+{
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  *start = priv->start_index + chunk_index * priv->chunk_size;
+  *end = MIN (*start + priv->chunk_size, priv->n_elements);
+}
+
+static void
+mpaio_data_iterator_constructed (GObject *object)
+{
+  MpaioDataIterator *self = MPAIO_DATA_ITERATOR (object);
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  G_OBJECT_CLASS (mpaio_data_iterator_parent_class)->constructed (object);
+
+  /* Resolve what the caller left out; validate() reports what is wrong. */
+  if (priv->element_size == 0 && priv->dtype != NULL)
+    priv->element_size = mpaio_dtype_get_element_size (priv->dtype, NULL);
+
+  if (priv->n_elements == G_MAXUINT64 && priv->element_size > 0 && priv->memory != NULL)
+    {
+      gsize size = mpaio_shared_memory_get_size (priv->memory);
+
+      priv->n_elements = priv->offset <= size ? (size - priv->offset) / priv->element_size : 0;
+    }
+}
+
+static void
+mpaio_data_iterator_finalize (GObject *object)
+{
+  MpaioDataIterator *self = (MpaioDataIterator *)object;
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  g_clear_object (&priv->memory);
+  g_clear_pointer (&priv->dtype, g_free);
+
+  G_OBJECT_CLASS (mpaio_data_iterator_parent_class)->finalize (object);
+}
+
+static void
+mpaio_data_iterator_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  MpaioDataIterator *self = MPAIO_DATA_ITERATOR (object);
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_MEMORY:
+      g_value_set_object (value, priv->memory);
+      break;
+
+    case PROP_OFFSET:
+      g_value_set_uint64 (value, priv->offset);
+      break;
+
+    case PROP_ELEMENT_SIZE:
+      g_value_set_uint64 (value, priv->element_size);
+      break;
+
+    case PROP_N_ELEMENTS:
+      g_value_set_uint64 (value, priv->n_elements);
+      break;
+
+    case PROP_CHUNK_SIZE:
+      g_value_set_uint64 (value, priv->chunk_size);
+      break;
+
+    case PROP_START_INDEX:
+      g_value_set_uint64 (value, priv->start_index);
+      break;
+
+    case PROP_DTYPE:
+      g_value_set_string (value, priv->dtype);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpaio_data_iterator_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  MpaioDataIterator *self = MPAIO_DATA_ITERATOR (object);
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_MEMORY:
+      priv->memory = g_value_dup_object (value);
+      break;
+
+    case PROP_OFFSET:
+      priv->offset = g_value_get_uint64 (value);
+      break;
+
+    case PROP_ELEMENT_SIZE:
+      priv->element_size = g_value_get_uint64 (value);
+      break;
+
+    case PROP_N_ELEMENTS:
+      priv->n_elements = g_value_get_uint64 (value);
+      break;
+
+    case PROP_CHUNK_SIZE:
+      priv->chunk_size = g_value_get_uint64 (value);
+      break;
+
+    case PROP_START_INDEX:
+      priv->start_index = g_value_get_uint64 (value);
+      break;
+
+    case PROP_DTYPE:
+      priv->dtype = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpaio_data_iterator_class_init (MpaioDataIteratorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = mpaio_data_iterator_constructed;
+  object_class->finalize = mpaio_data_iterator_finalize;
+  object_class->get_property = mpaio_data_iterator_get_property;
+  object_class->set_property = mpaio_data_iterator_set_property;
+
+  klass->get_n_chunks = mpaio_data_iterator_real_get_n_chunks;
+  klass->get_chunk_range = mpaio_data_iterator_real_get_chunk_range;
+
+  /**
+   * MpaioDataIterator:memory:
+   *
+   * The memory that holds the array.
+   */
+  properties[PROP_MEMORY] =
+    g_param_spec_object ("memory", NULL, NULL,
+                         MPAIO_TYPE_SHARED_MEMORY,
+                         flags);
+
+  /**
+   * MpaioDataIterator:offset:
+   *
+   * Where the array starts in the memory, in bytes.
+   */
+  properties[PROP_OFFSET] =
+    g_param_spec_uint64 ("offset", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         flags);
+
+  /**
+   * MpaioDataIterator:element-size:
+   *
+   * The size of one element in bytes. When it is 0, the size comes from
+   * [property@Mpaio.DataIterator:dtype].
+   */
+  properties[PROP_ELEMENT_SIZE] =
+    g_param_spec_uint64 ("element-size", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         flags);
+
+  /**
+   * MpaioDataIterator:n-elements:
+   *
+   * The number of elements in the array. Left unset, it is as many as fit in
+   * the memory after the offset.
+   */
+  properties[PROP_N_ELEMENTS] =
+    g_param_spec_uint64 ("n-elements", NULL, NULL,
+                         0, G_MAXUINT64, G_MAXUINT64,
+                         flags);
+
+  /**
+   * MpaioDataIterator:chunk-size:
+   *
+   * The number of elements in each chunk (the last one may have fewer).
+   */
+  properties[PROP_CHUNK_SIZE] =
+    g_param_spec_uint64 ("chunk-size", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         flags);
+
+  /**
+   * MpaioDataIterator:start-index:
+   *
+   * The index of the first element to process; the elements before it are
+   * skipped.
+   */
+  properties[PROP_START_INDEX] =
+    g_param_spec_uint64 ("start-index", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         flags);
+
+  /**
+   * MpaioDataIterator:dtype:
+   *
+   * The numpy type string of the elements, such as `"<i8"` or `"<U6"`, or
+   * %NULL. Workers can read it from [method@Mpaio.Chunk.get_dtype] to view
+   * their data.
+   */
+  properties[PROP_DTYPE] =
+    g_param_spec_string ("dtype", NULL, NULL,
+                         NULL,
+                         flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mpaio_data_iterator_init (MpaioDataIterator *self)
+{
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+
+  priv->n_elements = G_MAXUINT64;
+}
+
+static MpaioDataIterator *
+new_validated (MpaioDataIterator  *self,
+               GError            **error)
+{
+  if (!mpaio_data_iterator_validate (self, error))
+    {
+      g_object_unref (self);
+      return NULL;
+    }
+
+  return self;
+}
+
+/**
+ * mpaio_data_iterator_new:
+ * @memory: the memory that holds the array
+ * @element_size: the size of one element in bytes
+ * @n_elements: the number of elements
+ * @chunk_size: the number of elements in each chunk
+ * @error: return location for a #GError
+ *
+ * Creates an iterator over an array at the start of @memory. Use
+ * g_object_new() to also set an offset, a start index or a dtype.
+ *
+ * Returns: (transfer full): a new iterator, or %NULL with
+ *   %MPAIO_ERROR_INVALID_LAYOUT if the layout is impossible
+ */
+MpaioDataIterator *
+mpaio_data_iterator_new (MpaioSharedMemory  *memory,
+                         gsize               element_size,
+                         guint64             n_elements,
+                         guint64             chunk_size,
+                         GError            **error)
+{
+  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (memory), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return new_validated (g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                                      "memory", memory,
+                                      "element-size", (guint64) element_size,
+                                      "n-elements", n_elements,
+                                      "chunk-size", chunk_size,
+                                      NULL),
+                        error);
+}
+
+/**
+ * mpaio_data_iterator_new_for_dtype:
+ * @memory: the memory that holds the array
+ * @dtype: the numpy type string of the elements, such as `"<i8"`
+ * @n_elements: the number of elements, or %G_MAXUINT64 for as many as fit
+ * @chunk_size: the number of elements in each chunk
+ * @error: return location for a #GError
+ *
+ * Creates an iterator over an array of @dtype elements at the start of
+ * @memory.
+ *
+ * Returns: (transfer full): a new iterator, or %NULL with
+ *   %MPAIO_ERROR_INVALID_LAYOUT if the layout is impossible
+ */
+MpaioDataIterator *
+mpaio_data_iterator_new_for_dtype (MpaioSharedMemory  *memory,
+                                   const char         *dtype,
+                                   guint64             n_elements,
+                                   guint64             chunk_size,
+                                   GError            **error)
+{
+  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (memory), NULL);
+  g_return_val_if_fail (dtype != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return new_validated (g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                                      "memory", memory,
+                                      "dtype", dtype,
+                                      "n-elements", n_elements,
+                                      "chunk-size", chunk_size,
+                                      NULL),
+                        error);
+}
+
+/**
+ * mpaio_data_iterator_validate:
+ * @self: an iterator
+ * @error: return location for a #GError
+ *
+ * Checks that the layout is possible: a memory is set, the element and chunk
+ * sizes are not zero, the dtype (if any) parses and agrees with the element
+ * size, the array fits in the memory, and the start index is inside it.
+ * Orchestrators call this before every run.
+ *
+ * Returns: %TRUE if the layout is possible; otherwise %FALSE with
+ *   %MPAIO_ERROR_INVALID_LAYOUT
+ */
+gboolean
+mpaio_data_iterator_validate (MpaioDataIterator  *self,
+                              GError            **error)
+{
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+  guint64 memory_size;
+
+  g_return_val_if_fail (MPAIO_IS_DATA_ITERATOR (self), FALSE);
+
+  if (priv->memory == NULL)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                           _("The iterator has no memory; set its “memory” property"));
+      return FALSE;
+    }
+
+  if (priv->dtype != NULL)
+    {
+      gsize dtype_size = mpaio_dtype_get_element_size (priv->dtype, error);
+
+      if (dtype_size == 0)
+        return FALSE;
+
+      if (dtype_size != priv->element_size)
+        {
+          g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                       _("The dtype “%s” has %" G_GSIZE_FORMAT "-byte elements but "
+                         "the element size is %" G_GUINT64_FORMAT "; set only one of them"),
+                       priv->dtype, dtype_size, priv->element_size);
+          return FALSE;
+        }
+    }
+
+  if (priv->element_size == 0)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                           _("The element size is 0; set “element-size” or a dtype such as “<i8”"));
+      return FALSE;
+    }
+
+  if (priv->chunk_size == 0 && G_TYPE_FROM_INSTANCE (self) == MPAIO_TYPE_DATA_ITERATOR)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                           _("The chunk size is 0; give each chunk at least one element"));
+      return FALSE;
+    }
+
+  memory_size = mpaio_shared_memory_get_size (priv->memory);
+  if (priv->offset > memory_size ||
+      priv->n_elements > (memory_size - priv->offset) / priv->element_size)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("%" G_GUINT64_FORMAT " elements of %" G_GUINT64_FORMAT " bytes at offset %"
+                     G_GUINT64_FORMAT " do not fit in a memory of %" G_GUINT64_FORMAT
+                     " bytes; make the memory larger or the array smaller"),
+                   priv->n_elements, priv->element_size, priv->offset, memory_size);
+      return FALSE;
+    }
+
+  if (priv->start_index > priv->n_elements)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("The start index %" G_GUINT64_FORMAT " is past the end of the array of %"
+                     G_GUINT64_FORMAT " elements"),
+                   priv->start_index, priv->n_elements);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * mpaio_data_iterator_get_n_chunks:
+ * @self: an iterator
+ *
+ * Returns: the number of chunks the array is cut into
+ */
+guint64
+mpaio_data_iterator_get_n_chunks (MpaioDataIterator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_DATA_ITERATOR (self), 0);
+
+  return MPAIO_DATA_ITERATOR_GET_CLASS (self)->get_n_chunks (self);
+}
+
+/**
+ * mpaio_data_iterator_get_chunk_range:
+ * @self: an iterator
+ * @chunk_index: a chunk index, less than the number of chunks
+ * @start: (out): return location for the first element of the chunk
+ * @end: (out): return location for the element after the last one
+ *
+ * Gets the elements `[start, end)` that chunk @chunk_index covers.
+ */
+void
+mpaio_data_iterator_get_chunk_range (MpaioDataIterator *self,
+                                     guint64            chunk_index,
+                                     guint64           *start,
+                                     guint64           *end)
+{
+  guint64 s = 0, e = 0;
+
+  g_return_if_fail (MPAIO_IS_DATA_ITERATOR (self));
+
+  MPAIO_DATA_ITERATOR_GET_CLASS (self)->get_chunk_range (self, chunk_index, &s, &e);
+
+  if (start != NULL)
+    *start = s;
+  if (end != NULL)
+    *end = e;
+}
+
+#define DEFINE_GETTER(type, name, field, fallback) \
+type \
+mpaio_data_iterator_get_##name (MpaioDataIterator *self) \
+{ \
+  MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self); \
+\
+  g_return_val_if_fail (MPAIO_IS_DATA_ITERATOR (self), fallback); \
+\
+  return priv->field; \
+}
+
+/**
+ * mpaio_data_iterator_get_memory:
+ * @self: an iterator
+ *
+ * Returns: (transfer none): the memory that holds the array
+ */
+DEFINE_GETTER (MpaioSharedMemory *, memory, memory, NULL)
+
+/**
+ * mpaio_data_iterator_get_offset:
+ * @self: an iterator
+ *
+ * Returns: where the array starts in the memory, in bytes
+ */
+DEFINE_GETTER (guint64, offset, offset, 0)
+
+/**
+ * mpaio_data_iterator_get_element_size:
+ * @self: an iterator
+ *
+ * Returns: the size of one element in bytes
+ */
+DEFINE_GETTER (gsize, element_size, element_size, 0)
+
+/**
+ * mpaio_data_iterator_get_n_elements:
+ * @self: an iterator
+ *
+ * Returns: the number of elements in the array
+ */
+DEFINE_GETTER (guint64, n_elements, n_elements, 0)
+
+/**
+ * mpaio_data_iterator_get_chunk_size:
+ * @self: an iterator
+ *
+ * Returns: the number of elements in each chunk
+ */
+DEFINE_GETTER (guint64, chunk_size, chunk_size, 0)
+
+/**
+ * mpaio_data_iterator_get_start_index:
+ * @self: an iterator
+ *
+ * Returns: the index of the first element to process
+ */
+DEFINE_GETTER (guint64, start_index, start_index, 0)
+
+/**
+ * mpaio_data_iterator_get_dtype:
+ * @self: an iterator
+ *
+ * Returns: (nullable): the numpy type string of the elements
+ */
+DEFINE_GETTER (const char *, dtype, dtype, NULL)

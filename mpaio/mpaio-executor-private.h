@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mpaio-executor.h"
+#include "mpaio-run-private.h"
+
+G_BEGIN_DECLS
+
+/* The vfuncs are private: Mpaio's own executors implement them. An executor
+ * pulls jobs from its attached runs whenever it has room, and reports each
+ * outcome back to the run on the run's main context. */
+struct _MpaioExecutorInterface
+{
+  GTypeInterface parent_iface;
+
+  guint    (*get_max_workers) (MpaioExecutor        *self);
+  gboolean (*attach_run)      (MpaioExecutor        *self,
+                               MpaioRun             *run,
+                               GError              **error);
+  void     (*detach_run)      (MpaioExecutor        *self,
+                               MpaioRun             *run);
+  void     (*shutdown_async)  (MpaioExecutor        *self,
+                               GCancellable         *cancellable,
+                               GAsyncReadyCallback   callback,
+                               gpointer              user_data);
+  gboolean (*shutdown_finish) (MpaioExecutor        *self,
+                               GAsyncResult         *result,
+                               GError              **error);
+};
+
+gboolean mpaio_executor_attach_run (MpaioExecutor  *self,
+                                    MpaioRun       *run,
+                                    GError        **error);
+void     mpaio_executor_detach_run (MpaioExecutor  *self,
+                                    MpaioRun       *run);
+
+G_END_DECLS

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "mpaio-error.h"
+#include "mpaio-executor-private.h"
+#include "mpaio-i18n-private.h"
+#include "mpaio-orchestrator.h"
+#include "mpaio-run-private.h"
+#include "mpaio-shared-memory-private.h"
+
+/**
+ * MpaioOrchestrator:
+ *
+ * Runs several workers, each over its own array, at once on one executor.
+ *
+ * Add (worker, iterator) pairs with [method@Mpaio.Orchestrator.add], then
+ * call [method@Mpaio.Orchestrator.run_async]. Every chunk of every iterator
+ * is processed by its worker in a worker process, and each result is handed
+ * to [vfunc@Mpaio.Worker.process_callback] on the main context the run was
+ * started from, in the order the chunks complete, with the chunk's index.
+ * The main loop is never blocked.
+ *
+ * The progress properties ([property@Mpaio.Orchestrator:n-chunks-done],
+ * [property@Mpaio.Orchestrator:fraction]) notify on that main context too,
+ * so a #GtkProgressBar can be bound to them.
+ *
+ * A run fails at the first error (a worker's own error, a crash past the
+ * pool's retries, cancellation); results already delivered stay delivered,
+ * and the executor stays usable for the next run.
+ */
+
+typedef struct
+{
+  MpaioWorker       *worker;
+  MpaioDataIterator *iterator;
+} Entry;
+
+struct _MpaioOrchestrator
+{
+  GObject        parent_instance;
+
+  MpaioExecutor *executor;
+  GArray        *entries;
+  MpaioRun      *run;
+  GSource       *cancel_source;
+  guint64        n_done;
+  guint64        n_total;
+};
+
+G_DEFINE_FINAL_TYPE (MpaioOrchestrator, mpaio_orchestrator, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_EXECUTOR,
+  PROP_N_CHUNKS_DONE,
+  PROP_N_CHUNKS_TOTAL,
+  PROP_FRACTION,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+entry_clear (gpointer data)
+{
+  Entry *entry = data;
+
+  g_clear_object (&entry->worker);
+  g_clear_object (&entry->iterator);
+}
+
+static void
+mpaio_orchestrator_dispose (GObject *object)
+{
+  MpaioOrchestrator *self = (MpaioOrchestrator *)object;
+
+  /* A running orchestrator is kept alive by its task, so no run is left. */
+  g_assert (self->run == NULL);
+
+  g_clear_object (&self->executor);
+  g_clear_pointer (&self->entries, g_array_unref);
+
+  G_OBJECT_CLASS (mpaio_orchestrator_parent_class)->dispose (object);
+}
+
+static void
+mpaio_orchestrator_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  MpaioOrchestrator *self = MPAIO_ORCHESTRATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXECUTOR:
+      g_value_set_object (value, self->executor);
+      break;
+
+    case PROP_N_CHUNKS_DONE:
+      g_value_set_uint64 (value, self->n_done);
+      break;
+
+    case PROP_N_CHUNKS_TOTAL:
+      g_value_set_uint64 (value, self->n_total);
+      break;
+
+    case PROP_FRACTION:
+      g_value_set_double (value, mpaio_orchestrator_get_fraction (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->run != NULL);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpaio_orchestrator_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  MpaioOrchestrator *self = MPAIO_ORCHESTRATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXECUTOR:
+      self->executor = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpaio_orchestrator_class_init (MpaioOrchestratorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mpaio_orchestrator_dispose;
+  object_class->get_property = mpaio_orchestrator_get_property;
+  object_class->set_property = mpaio_orchestrator_set_property;
+
+  /**
+   * MpaioOrchestrator:executor:
+   *
+   * The executor the workers run on.
+   */
+  properties[PROP_EXECUTOR] =
+    g_param_spec_object ("executor", NULL, NULL,
+                         MPAIO_TYPE_EXECUTOR,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * MpaioOrchestrator:n-chunks-done:
+   *
+   * How many chunks of the current (or last) run have been delivered.
+   */
+  properties[PROP_N_CHUNKS_DONE] =
+    g_param_spec_uint64 ("n-chunks-done", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * MpaioOrchestrator:n-chunks-total:
+   *
+   * How many chunks the current (or last) run has, over all its workers.
+   */
+  properties[PROP_N_CHUNKS_TOTAL] =
+    g_param_spec_uint64 ("n-chunks-total", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * MpaioOrchestrator:fraction:
+   *
+   * The share of chunks delivered, from 0 to 1, ready to bind to a
+   * progress bar.
+   */
+  properties[PROP_FRACTION] =
+    g_param_spec_double ("fraction", NULL, NULL,
+                         0.0, 1.0, 0.0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * MpaioOrchestrator:running:
+   *
+   * Whether a run is going on.
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mpaio_orchestrator_init (MpaioOrchestrator *self)
+{
+  self->entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+  g_array_set_clear_func (self->entries, entry_clear);
+}
+
+/**
+ * mpaio_orchestrator_new:
+ * @executor: the executor to run workers on
+ *
+ * Creates an orchestrator that runs its workers on @executor.
+ *
+ * Returns: (transfer full): a new orchestrator
+ */
+MpaioOrchestrator *
+mpaio_orchestrator_new (MpaioExecutor *executor)
+{
+  g_return_val_if_fail (MPAIO_IS_EXECUTOR (executor), NULL);
+
+  return g_object_new (MPAIO_TYPE_ORCHESTRATOR,
+                       "executor", executor,
+                       NULL);
+}
+
+/**
+ * mpaio_orchestrator_add:
+ * @self: an orchestrator
+ * @worker: the worker
+ * @iterator: the array the worker processes, and how it is cut
+ *
+ * Adds a worker and its array to every later run. The same worker or
+ * iterator may appear in several pairs.
+ */
+void
+mpaio_orchestrator_add (MpaioOrchestrator *self,
+                        MpaioWorker       *worker,
+                        MpaioDataIterator *iterator)
+{
+  Entry entry;
+
+  g_return_if_fail (MPAIO_IS_ORCHESTRATOR (self));
+  g_return_if_fail (MPAIO_IS_WORKER (worker));
+  g_return_if_fail (MPAIO_IS_DATA_ITERATOR (iterator));
+
+  entry.worker = g_object_ref (worker);
+  entry.iterator = g_object_ref (iterator);
+  g_array_append_val (self->entries, entry);
+}
+
+/**
+ * mpaio_orchestrator_get_executor:
+ * @self: an orchestrator
+ *
+ * Returns: (transfer none): the executor the workers run on
+ */
+MpaioExecutor *
+mpaio_orchestrator_get_executor (MpaioOrchestrator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), NULL);
+
+  return self->executor;
+}
+
+/**
+ * mpaio_orchestrator_get_n_chunks_done:
+ * @self: an orchestrator
+ *
+ * Returns: how many chunks of the current or last run were delivered
+ */
+guint64
+mpaio_orchestrator_get_n_chunks_done (MpaioOrchestrator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), 0);
+
+  return self->n_done;
+}
+
+/**
+ * mpaio_orchestrator_get_n_chunks_total:
+ * @self: an orchestrator
+ *
+ * Returns: how many chunks the current or last run has
+ */
+guint64
+mpaio_orchestrator_get_n_chunks_total (MpaioOrchestrator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), 0);
+
+  return self->n_total;
+}
+
+/**
+ * mpaio_orchestrator_get_fraction:
+ * @self: an orchestrator
+ *
+ * Returns: the share of chunks delivered, from 0 to 1
+ */
+double
+mpaio_orchestrator_get_fraction (MpaioOrchestrator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), 0.0);
+
+  return self->n_total > 0 ? (double) self->n_done / self->n_total : 0.0;
+}
+
+/**
+ * mpaio_orchestrator_is_running:
+ * @self: an orchestrator
+ *
+ * Returns: whether a run is going on
+ */
+gboolean
+mpaio_orchestrator_is_running (MpaioOrchestrator *self)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), FALSE);
+
+  return self->run != NULL;
+}
+
+static void
+set_progress (MpaioOrchestrator *self,
+              guint64            n_done,
+              guint64            n_total)
+{
+  gboolean total_changed = self->n_total != n_total;
+
+  if (self->n_done == n_done && !total_changed)
+    return;
+
+  self->n_done = n_done;
+  self->n_total = n_total;
+
+  if (total_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CHUNKS_TOTAL]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CHUNKS_DONE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+}
+
+static void
+on_run_progress (gpointer user_data,
+                 guint64  n_done,
+                 gboolean finished)
+{
+  MpaioOrchestrator *self = user_data;
+
+  set_progress (self, n_done, self->n_total);
+
+  if (finished)
+    {
+      if (self->cancel_source != NULL)
+        {
+          g_source_destroy (self->cancel_source);
+          g_clear_pointer (&self->cancel_source, g_source_unref);
+        }
+      g_clear_pointer (&self->run, mpaio_run_unref);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+    }
+}
+
+static gboolean
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  MpaioOrchestrator *self = user_data;
+  GError *error = NULL;
+
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  mpaio_run_fail (self->run, error);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+check_input (MpaioDataIterator  *iterator,
+             GError            **error)
+{
+  if (!mpaio_data_iterator_validate (iterator, error))
+    return FALSE;
+
+  if (!mpaio_shared_memory_is_constant (mpaio_data_iterator_get_memory (iterator)))
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_NOT_SEALED,
+                           _("The input memory is not sealed, so it could change under "
+                             "the workers; call mpaio_shared_memory_seal() once it is filled"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static GPtrArray *
+make_pairs (MpaioOrchestrator  *self,
+            GError            **error)
+{
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = &g_array_index (self->entries, Entry, i);
+      MpaioRunPair *pair;
+
+      if (!check_input (entry->iterator, error))
+        {
+          g_ptr_array_set_free_func (pairs, g_free);
+          return NULL;
+        }
+
+      pair = g_new0 (MpaioRunPair, 1);
+      pair->worker = g_object_ref (entry->worker);
+      pair->iterator = g_object_ref (entry->iterator);
+      pair->n_chunks = mpaio_data_iterator_get_n_chunks (entry->iterator);
+      g_ptr_array_add (pairs, pair);
+    }
+
+  return g_steal_pointer (&pairs);
+}
+
+/**
+ * mpaio_orchestrator_run_async:
+ * @self: an orchestrator
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when every chunk is delivered, or the
+ *   run failed
+ * @user_data: data for @callback
+ *
+ * Processes every chunk of every added iterator with its worker.
+ *
+ * Before anything runs, every iterator is validated, every input memory
+ * must be sealed (or attached by name), and every worker must serialize;
+ * otherwise the run fails with the matching [error@Mpaio.Error].
+ *
+ * Cancelling @cancellable makes the run fail with %G_IO_ERROR_CANCELLED at
+ * once; workers busy with its chunks are stopped soon after, and the
+ * executor can run again right away. An orchestrator runs once at a time:
+ * a second call while it runs fails with %G_IO_ERROR_PENDING.
+ */
+void
+mpaio_orchestrator_run_async (MpaioOrchestrator   *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) pairs = NULL;
+  g_autoptr(MpaioRun) run = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (MPAIO_IS_ORCHESTRATOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mpaio_orchestrator_run_async);
+
+  if (self->run != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               _("The orchestrator is already running"));
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (!(pairs = make_pairs (self, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  run = mpaio_run_new (task, self->executor, pairs, on_run_progress, self);
+  set_progress (self, 0, mpaio_run_get_n_total (run));
+
+  self->run = mpaio_run_ref (run);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+
+  if (cancellable != NULL)
+    {
+      self->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (self->cancel_source, G_SOURCE_FUNC (on_cancelled), self, NULL);
+      g_source_set_static_name (self->cancel_source, "[mpaio] run cancelled");
+      g_source_attach (self->cancel_source, g_task_get_context (task));
+    }
+
+  if (!mpaio_executor_attach_run (self->executor, run, &error))
+    mpaio_run_fail (run, error);
+}
+
+/**
+ * mpaio_orchestrator_run_finish:
+ * @self: an orchestrator
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Mpaio.Orchestrator.run_async].
+ *
+ * Returns: %TRUE if every chunk was processed and delivered
+ */
+gboolean
+mpaio_orchestrator_run_finish (MpaioOrchestrator  *self,
+                               GAsyncResult       *result,
+                               GError            **error)
+{
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mpaio_orchestrator_run_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mpaio-data-iterator.h"
+#include "mpaio-executor.h"
+#include "mpaio-worker.h"
+
+G_BEGIN_DECLS
+
+/* One run of an orchestrator, as executors see it: a source of jobs
+ * (mpaio_run_pull) and a sink for their outcomes. Every function here is
+ * called on the run's main context. */
+typedef struct _MpaioRun MpaioRun;
+
+typedef struct
+{
+  MpaioWorker       *worker;
+  MpaioDataIterator *iterator;
+  GVariantType      *result_type;
+  guint64            n_chunks;
+  guint64            next_chunk;
+  guint8            *done;          /* one bit per chunk */
+
+  /* For executors that send work to other processes. */
+  GVariant          *spec;
+  guint              spec_id;
+  guint              binding_id;
+} MpaioRunPair;
+
+typedef struct
+{
+  MpaioRun *run;                    /* owned */
+  guint     pair;
+  guint     attempts;               /* how many workers died on it */
+  guint64   chunk;
+  guint64   start;
+  guint64   end;
+} MpaioJob;
+
+
+
+/* Called after each delivered result, and once more when the run ends. */
+typedef void (*MpaioRunProgress) (gpointer user_data,
+                                  guint64  n_done,
+                                  gboolean finished);
+
+MpaioRun     *mpaio_run_new          (GTask            *task,
+                                      MpaioExecutor    *executor,
+                                      GPtrArray        *pairs,
+                                      MpaioRunProgress  progress,
+                                      gpointer          progress_data);
+MpaioRun     *mpaio_run_ref          (MpaioRun         *run);
+void          mpaio_run_unref        (MpaioRun         *run);
+guint         mpaio_run_get_n_pairs  (MpaioRun         *run);
+MpaioRunPair *mpaio_run_get_pair     (MpaioRun         *run,
+                                      guint             index);
+guint64       mpaio_run_get_n_total  (MpaioRun         *run);
+GMainContext *mpaio_run_get_context  (MpaioRun         *run);
+gboolean      mpaio_run_is_finished  (MpaioRun         *run);
+gboolean      mpaio_run_has_pending  (MpaioRun         *run);
+MpaioJob     *mpaio_run_pull         (MpaioRun         *run);
+void          mpaio_run_deliver      (MpaioRun         *run,
+                                      MpaioJob         *job,
+                                      GVariant         *result);
+void          mpaio_run_requeue      (MpaioRun         *run,
+                                      MpaioJob         *job);
+void          mpaio_run_fail         (MpaioRun         *run,
+                                      GError           *error);
+void          mpaio_run_start        (MpaioRun         *run);
+
+void          mpaio_job_free         (MpaioJob         *job);
+const char   *mpaio_job_get_worker_name (MpaioJob      *job);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpaioRun, mpaio_run_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpaioJob, mpaio_job_free)
+
+G_END_DECLS

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mpaio-serve.h"
+
+G_BEGIN_DECLS
+
+/* Names the worker's end of its channel; only a pool sets it. */
+#define MPAIO_WORKER_ENV "MPAIO_WORKER_FD"
+#define MPAIO_WORKER_CHANNEL_FD 3
+
+G_END_DECLS

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+
+#include "mpaio-chunk-private.h"
+#include "mpaio-error.h"
+#include "mpaio-i18n-private.h"
+#include "mpaio-serve-private.h"
+#include "mpaio-shared-memory-private.h"
+#include "mpaio-util-private.h"
+#include "mpaio-wire-private.h"
+#include "mpaio-worker-private.h"
+
+/* The worker process's side of the protocol: a plain blocking loop on the
+ * main thread, since binding languages only run code there. Each chunk is
+ * answered before the next message is read, so replies come back in the
+ * order the pool sent the chunks. */
+
+typedef struct
+{
+  MpaioWorker *worker;
+  GError      *error;               /* why it could not be built */
+} WorkerEntry;
+
+typedef struct
+{
+  guint              worker_id;
+  MpaioSharedMemory *memory;
+  guint64            offset;
+  gsize              element_size;
+  char              *dtype;
+} Binding;
+
+typedef struct
+{
+  int         fd;
+  guint8     *buffer;
+  GHashTable *memories;             /* id → MpaioSharedMemory */
+  GHashTable *workers;              /* id → WorkerEntry */
+  GHashTable *bindings;             /* id → Binding */
+} Server;
+
+static void
+worker_entry_free (gpointer data)
+{
+  WorkerEntry *entry = data;
+
+  g_clear_object (&entry->worker);
+  g_clear_error (&entry->error);
+  g_free (entry);
+}
+
+static void
+binding_free (gpointer data)
+{
+  Binding *binding = data;
+
+  g_clear_object (&binding->memory);
+  g_free (binding->dtype);
+  g_free (binding);
+}
+
+/**
+ * mpaio_is_worker_process:
+ *
+ * Tells whether this process was started by an [class@Mpaio.ProcessPool] to
+ * be one of its workers.
+ *
+ * Returns: %TRUE in a worker process
+ */
+gboolean
+mpaio_is_worker_process (void)
+{
+  return g_getenv (MPAIO_WORKER_ENV) != NULL;
+}
+
+static gboolean
+server_send (Server            *server,
+             MpaioMessageKind   kind,
+             GVariant          *body,
+             GError           **error)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (body);
+  g_autoptr(GBytes) packet = NULL;
+  mpaio_autofd large_fd = -1;
+  int errsv;
+
+  if (!mpaio_wire_encode (kind, owned, &packet, &large_fd, error))
+    return FALSE;
+
+  while ((errsv = mpaio_wire_send (server->fd, packet, large_fd)) == EAGAIN)
+    {
+      struct pollfd pfd = { server->fd, POLLOUT, 0 };
+
+      poll (&pfd, 1, -1);
+    }
+
+  if (errsv != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   _("Could not write to the pool: %s"), g_strerror (errsv));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static GVariant *
+process_chunk (Server   *server,
+               guint32   binding_id,
+               guint64   chunk_index,
+               guint64   start,
+               guint64   end,
+               GError  **error)
+{
+  g_autoptr(MpaioChunk) chunk = NULL;
+  Binding *binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (binding_id));
+  WorkerEntry *entry;
+  gsize size;
+
+  if (binding == NULL)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("The pool asked for binding %u, which it never sent"), binding_id);
+      return NULL;
+    }
+
+  entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (binding->worker_id));
+  if (entry->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (entry->error));
+      return NULL;
+    }
+
+  size = mpaio_shared_memory_get_size (binding->memory);
+  if (start > end || binding->offset > size ||
+      end > (size - binding->offset) / binding->element_size)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("Elements %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                     " are outside the memory"), start, end);
+      return NULL;
+    }
+
+  chunk = mpaio_chunk_new (binding->memory, binding->offset, binding->element_size,
+                           binding->dtype, chunk_index, start, end);
+
+  return mpaio_worker_process (entry->worker, chunk, error);
+}
+
+static gboolean
+server_process (Server    *server,
+                GVariant  *body,
+                GError   **error)
+{
+  g_autoptr(GError) chunk_error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint32 binding_id;
+  guint64 chunk_index, start, end;
+
+  g_variant_get (body, "(uttt)", &binding_id, &chunk_index, &start, &end);
+
+  result = process_chunk (server, binding_id, chunk_index, start, end, &chunk_error);
+
+  if (result != NULL)
+    return server_send (server, MPAIO_MESSAGE_RESULT,
+                        g_variant_new ("(utv)", binding_id, chunk_index, result),
+                        error);
+
+  return server_send (server, MPAIO_MESSAGE_ERROR,
+                      g_variant_new ("(utsis)", binding_id, chunk_index,
+                                     g_quark_to_string (chunk_error->domain),
+                                     chunk_error->code, chunk_error->message),
+                      error);
+}
+
+static gboolean
+server_add_memory (Server        *server,
+                   MpaioMessage  *message,
+                   GError       **error)
+{
+  MpaioSharedMemory *memory;
+  guint64 id, size;
+
+  g_variant_get (message->body, "(tt)", &id, &size);
+
+  if (!(memory = mpaio_shared_memory_new_for_worker (g_steal_fd (&message->fd), size, error)))
+    return FALSE;
+
+  g_hash_table_replace (server->memories, GSIZE_TO_POINTER (id), memory);
+  return TRUE;
+}
+
+static void
+server_add_worker (Server   *server,
+                   GVariant *body)
+{
+  g_autoptr(GVariant) spec = NULL;
+  WorkerEntry *entry = g_new0 (WorkerEntry, 1);
+  guint32 id;
+
+  /* A worker that cannot be built answers every chunk with the reason. */
+  g_variant_get (body, "(u@(sa{sv}))", &id, &spec);
+  entry->worker = mpaio_worker_new_from_spec (spec, &entry->error);
+  g_hash_table_replace (server->workers, GUINT_TO_POINTER (id), entry);
+}
+
+static gboolean
+server_bind (Server    *server,
+             GVariant  *body,
+             GError   **error)
+{
+  Binding *binding;
+  MpaioSharedMemory *memory;
+  guint32 id, worker_id;
+  guint64 memory_id, offset, element_size;
+  const char *dtype;
+
+  g_variant_get (body, "(uuttt&s)", &id, &worker_id, &memory_id, &offset, &element_size, &dtype);
+
+  memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (memory_id));
+  if (memory == NULL || element_size == 0 ||
+      !g_hash_table_contains (server->workers, GUINT_TO_POINTER (worker_id)))
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("The pool bound %u to a memory or worker it never sent"), id);
+      return FALSE;
+    }
+
+  binding = g_new0 (Binding, 1);
+  binding->worker_id = worker_id;
+  binding->memory = g_object_ref (memory);
+  binding->offset = offset;
+  binding->element_size = element_size;
+  binding->dtype = *dtype ? g_strdup (dtype) : NULL;
+  g_hash_table_replace (server->bindings, GUINT_TO_POINTER (id), binding);
+  return TRUE;
+}
+
+static gboolean
+server_handle (Server        *server,
+               MpaioMessage  *message,
+               GError       **error)
+{
+  guint64 id64;
+  guint32 id;
+
+  switch (message->kind)
+    {
+    case MPAIO_MESSAGE_PROCESS:
+      return server_process (server, message->body, error);
+
+    case MPAIO_MESSAGE_MEMORY:
+      return server_add_memory (server, message, error);
+
+    case MPAIO_MESSAGE_FORGET_MEMORY:
+      g_variant_get (message->body, "(t)", &id64);
+      g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id64));
+      return TRUE;
+
+    case MPAIO_MESSAGE_WORKER:
+      server_add_worker (server, message->body);
+      return TRUE;
+
+    case MPAIO_MESSAGE_BIND:
+      return server_bind (server, message->body, error);
+
+    case MPAIO_MESSAGE_UNBIND:
+      g_variant_get (message->body, "(u)", &id);
+      g_hash_table_remove (server->bindings, GUINT_TO_POINTER (id));
+      return TRUE;
+
+    case MPAIO_MESSAGE_HELLO:
+    case MPAIO_MESSAGE_RESULT:
+    case MPAIO_MESSAGE_ERROR:
+    case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_LAST:
+    default:
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("The pool sent a message of kind %u, which only workers send"),
+                   message->kind);
+      return FALSE;
+    }
+}
+
+static int
+take_channel (GError **error)
+{
+  const char *value = g_getenv (MPAIO_WORKER_ENV);
+  guint64 fd;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT, &fd, NULL))
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+                   _("This process was not started by an Mpaio process pool (%s is "
+                     "not set), so it has nothing to serve"), MPAIO_WORKER_ENV);
+      return -1;
+    }
+
+  /* Programs this worker starts are not workers. */
+  g_unsetenv (MPAIO_WORKER_ENV);
+  return fd;
+}
+
+/**
+ * mpaio_serve:
+ * @error: return location for a #GError
+ *
+ * Serves chunks for the [class@Mpaio.ProcessPool] that started this
+ * process, until the pool closes the channel. Call it only in a worker
+ * process (see mpaio_is_worker_process()), after registering every worker
+ * type the pool may send.
+ *
+ * Bindings use this, then exit: in Python,
+ * `if Mpaio.is_worker_process(): sys.exit(0 if Mpaio.serve() else 1)`.
+ * C programs call mpaio_serve_if_worker() instead.
+ *
+ * Returns: %TRUE when the pool closed the channel; %FALSE with @error set if
+ *   this is not a worker process or the channel broke
+ */
+gboolean
+mpaio_serve (GError **error)
+{
+  g_autofree guint8 *buffer = g_malloc (MPAIO_WIRE_MAX_INLINE);
+  Server server = { .buffer = buffer };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((server.fd = take_channel (error)) < 0)
+    return FALSE;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  server.memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_free);
+  server.bindings = g_hash_table_new_full (NULL, NULL, NULL, binding_free);
+
+  if (!server_send (&server, MPAIO_MESSAGE_HELLO,
+                    g_variant_new ("(ut)", MPAIO_PROTOCOL_VERSION, (guint64) getpid ()),
+                    error))
+    goto out;
+
+  for (;;)
+    {
+      MpaioMessage message = { .fd = -1 };
+      MpaioWireStatus status;
+      gboolean handled;
+
+      status = mpaio_wire_receive (server.fd, server.buffer, TRUE, &message, error);
+      if (status == MPAIO_WIRE_CLOSED)
+        break;
+      if (status != MPAIO_WIRE_MESSAGE)
+        goto out;
+
+      handled = server_handle (&server, &message, error);
+      mpaio_message_clear (&message);
+      if (!handled)
+        goto out;
+    }
+
+  ok = TRUE;
+
+out:
+  g_hash_table_unref (server.bindings);
+  g_hash_table_unref (server.workers);
+  g_hash_table_unref (server.memories);
+  mpaio_clear_fd (&server.fd);
+  return ok;
+}
+
+/**
+ * mpaio_serve_if_worker:
+ *
+ * Makes a C program usable as its own worker. In a worker process started
+ * by an [class@Mpaio.ProcessPool], serves chunks until the pool is done and
+ * then exits the process; elsewhere, returns at once.
+ *
+ * Call it early in `main`, after registering the worker types (with
+ * g_type_ensure()) and before the program does anything a worker should
+ * not do:
+ *
+ * ```c
+ * int
+ * main (int argc, char **argv)
+ * {
+ *   g_type_ensure (MY_TYPE_SUM_WORKER);
+ *   mpaio_serve_if_worker ();
+ *
+ *   // only the caller gets here
+ * }
+ * ```
+ *
+ * Bindings call mpaio_serve() and exit in their own way, so that their
+ * runtime shuts down cleanly.
+ */
+void
+mpaio_serve_if_worker (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mpaio_is_worker_process ())
+    return;
+
+  if (!mpaio_serve (&error))
+    {
+      g_printerr ("mpaio worker %d: %s\n", (int) getpid (), error->message);
+      exit (EXIT_FAILURE);
+    }
+
+  exit (EXIT_SUCCESS);
+}

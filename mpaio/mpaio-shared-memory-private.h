@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mpaio-shared-memory.h"
+
+G_BEGIN_DECLS
+
+guint64            mpaio_shared_memory_get_id        (MpaioSharedMemory *self);
+gboolean           mpaio_shared_memory_is_constant   (MpaioSharedMemory *self);
+MpaioSharedMemory *mpaio_shared_memory_new_for_worker (int                fd,
+                                                       gsize              size,
+                                                       GError           **error);
+
+G_END_DECLS
