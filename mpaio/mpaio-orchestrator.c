@@ -326,18 +326,19 @@ set_progress (MpaioOrchestrator *self,
               guint64            n_done,
               guint64            n_total)
 {
+  double old_fraction = mpaio_orchestrator_get_fraction (self);
+  gboolean done_changed = self->n_done != n_done;
   gboolean total_changed = self->n_total != n_total;
-
-  if (self->n_done == n_done && !total_changed)
-    return;
 
   self->n_done = n_done;
   self->n_total = n_total;
 
   if (total_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CHUNKS_TOTAL]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CHUNKS_DONE]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  if (done_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CHUNKS_DONE]);
+  if (old_fraction != mpaio_orchestrator_get_fraction (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
 }
 
 static void

@@ -199,6 +199,15 @@ worker_kill (WorkerProcess *w)
   g_subprocess_force_exit (w->subprocess);
 }
 
+/* The channel broke or closed from the other end: the process is dying or
+ * broken. Make sure it goes; on_worker_exited() counts it as a crash. */
+static void
+worker_channel_lost (WorkerProcess *w)
+{
+  worker_close (w);
+  g_subprocess_force_exit (w->subprocess);
+}
+
 static void
 worker_free (WorkerProcess *w)
 {
@@ -227,6 +236,12 @@ worker_flush (WorkerProcess *w)
 
       if (errsv == EAGAIN)
         return FALSE;
+
+      if (errsv == EPIPE || errsv == ECONNRESET)
+        {
+          worker_channel_lost (w);
+          return FALSE;
+        }
 
       if (errsv != 0)
         {
@@ -522,6 +537,17 @@ on_stderr (int           fd,
   return G_SOURCE_CONTINUE;
 }
 
+/* Takes @w out of the pool without freeing it. */
+static void
+pool_forget_worker (MpaioProcessPool *self,
+                    WorkerProcess    *w)
+{
+  guint index;
+
+  if (g_ptr_array_find (self->workers, w, &index))
+    g_ptr_array_steal_index_fast (self->workers, index);
+}
+
 static void
 on_worker_exited (GObject      *object,
                   GAsyncResult *result,
@@ -539,7 +565,7 @@ on_worker_exited (GObject      *object,
   self = g_object_ref (w->pool);
   worker_close (w);
   worker_drain_stderr (w);
-  g_ptr_array_remove_fast (self->workers, w);
+  pool_forget_worker (self, w);
   exit_description = worker_describe_exit (w);
 
   g_debug ("Worker process %d %s", w->pid, exit_description);
@@ -784,8 +810,7 @@ on_readable (int           fd,
 
       if (status == MPAIO_WIRE_CLOSED)
         {
-          /* The process is exiting; on_worker_exited() takes it from here. */
-          worker_kill (w);
+          worker_channel_lost (w);
           break;
         }
 

@@ -381,6 +381,10 @@ mpaio_wire_receive (int            socket_fd,
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     return MPAIO_WIRE_WOULD_BLOCK;
 
+  /* The peer died with messages from us still unread. */
+  if (n < 0 && errno == ECONNRESET)
+    return MPAIO_WIRE_CLOSED;
+
   if (n < 0)
     {
       int errsv = errno;

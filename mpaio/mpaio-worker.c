@@ -346,7 +346,7 @@ lookup_worker_type (const char  *name,
       return G_TYPE_INVALID;
     }
 
-  if (!g_type_is_a (type, G_TYPE_OBJECT) || G_TYPE_IS_ABSTRACT (type) ||
+  if (!G_TYPE_IS_INSTANTIATABLE (type) || !g_type_is_a (type, G_TYPE_OBJECT) || G_TYPE_IS_ABSTRACT (type) ||
       !g_type_is_a (type, MPAIO_TYPE_WORKER))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNKNOWN_WORKER_TYPE,

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <mpaio.h>
+
+static MpaioSharedMemory *
+make_memory (gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  MpaioSharedMemory *memory = mpaio_shared_memory_new (size, &error);
+
+  g_assert_no_error (error);
+  return memory;
+}
+
+static void
+assert_chunk (MpaioDataIterator *iterator,
+              guint64            index,
+              guint64            expected_start,
+              guint64            expected_end)
+{
+  guint64 start, end;
+
+  mpaio_data_iterator_get_chunk_range (iterator, index, &start, &end);
+  g_assert_cmpuint (start, ==, expected_start);
+  g_assert_cmpuint (end, ==, expected_end);
+}
+
+static void
+test_even_partition (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = make_memory (100 * 8);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new (memory, 8, 100, 25, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (iterator), ==, 4);
+  assert_chunk (iterator, 0, 0, 25);
+  assert_chunk (iterator, 3, 75, 100);
+}
+
+static void
+test_uneven_last_chunk (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = make_memory (100 * 8);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new (memory, 8, 100, 30, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (iterator), ==, 4);
+  assert_chunk (iterator, 2, 60, 90);
+  assert_chunk (iterator, 3, 90, 100);
+}
+
+static void
+test_extreme_chunk_sizes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = make_memory (10 * 8);
+  g_autoptr(MpaioDataIterator) ones = mpaio_data_iterator_new (memory, 8, 10, 1, &error);
+  g_autoptr(MpaioDataIterator) whole = mpaio_data_iterator_new (memory, 8, 10, 10, &error);
+  g_autoptr(MpaioDataIterator) larger = mpaio_data_iterator_new (memory, 8, 10, 1000, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (ones), ==, 10);
+  assert_chunk (ones, 9, 9, 10);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (whole), ==, 1);
+  assert_chunk (whole, 0, 0, 10);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (larger), ==, 1);
+  assert_chunk (larger, 0, 0, 10);
+}
+
+static void
+test_start_index (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = make_memory (100 * 8);
+  g_autoptr(MpaioDataIterator) iterator = NULL;
+  g_autoptr(MpaioDataIterator) empty = NULL;
+
+  iterator = g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                           "memory", memory,
+                           "element-size", (guint64) 8,
+                           "n-elements", (guint64) 100,
+                           "chunk-size", (guint64) 40,
+                           "start-index", (guint64) 10,
+                           NULL);
+  g_assert_true (mpaio_data_iterator_validate (iterator, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (iterator), ==, 3);
+  assert_chunk (iterator, 0, 10, 50);
+  assert_chunk (iterator, 2, 90, 100);
+
+  empty = g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                        "memory", memory, "element-size", (guint64) 8,
+                        "n-elements", (guint64) 100, "chunk-size", (guint64) 40,
+                        "start-index", (guint64) 100, NULL);
+  g_assert_true (mpaio_data_iterator_validate (empty, &error));
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (empty), ==, 0);
+}
+
+static void
+test_offset_and_default_length (void)
+{
+  g_autoptr(MpaioSharedMemory) memory = make_memory (100);
+  g_autoptr(MpaioDataIterator) iterator = NULL;
+
+  iterator = g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                           "memory", memory,
+                           "offset", (guint64) 20,
+                           "dtype", "<i8",
+                           "chunk-size", (guint64) 4,
+                           NULL);
+  g_assert_true (mpaio_data_iterator_validate (iterator, NULL));
+  g_assert_cmpuint (mpaio_data_iterator_get_element_size (iterator), ==, 8);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_elements (iterator), ==, 10);
+  g_assert_cmpuint (mpaio_data_iterator_get_offset (iterator), ==, 20);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (iterator), ==, 3);
+}
+
+static void
+test_dtype (void)
+{
+  struct { const char *dtype; gsize size; } cases[] = {
+    { "<i8", 8 }, { "|u1", 1 }, { ">f4", 4 }, { "<U6", 24 }, { "S16", 16 },
+    { "<c16", 16 }, { "=i2", 2 },
+  };
+  const char *bad[] = { "", "<", "i", "<x8", "<i0", "<i8x", "int64", "<i-8" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpuint (mpaio_dtype_get_element_size (cases[i].dtype, NULL), ==, cases[i].size);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpuint (mpaio_dtype_get_element_size (bad[i], &error), ==, 0);
+      g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+    }
+}
+
+static void
+assert_invalid (MpaioDataIterator *iterator)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (mpaio_data_iterator_validate (iterator, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_test_message ("%s", error->message);
+  g_object_unref (iterator);
+}
+
+static void
+test_invalid_layouts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = make_memory (80);
+  MpaioDataIterator *iterator;
+
+  iterator = mpaio_data_iterator_new (memory, 0, 10, 1, &error);
+  g_assert_null (iterator);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  iterator = mpaio_data_iterator_new (memory, 8, 10, 0, &error);
+  g_assert_null (iterator);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  iterator = mpaio_data_iterator_new (memory, 8, 11, 1, &error);
+  g_assert_null (iterator);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  iterator = mpaio_data_iterator_new_for_dtype (memory, "<q8", 10, 1, &error);
+  g_assert_null (iterator);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "element-size", (guint64) 8,
+                                "chunk-size", (guint64) 1, NULL));
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "memory", memory, "element-size", (guint64) 8,
+                                "n-elements", (guint64) 10, "chunk-size", (guint64) 1,
+                                "start-index", (guint64) 11, NULL));
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "memory", memory, "element-size", (guint64) 4,
+                                "dtype", "<i8", "chunk-size", (guint64) 1, NULL));
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "memory", memory, "element-size", (guint64) 8,
+                                "offset", (guint64) 81, "n-elements", (guint64) 0,
+                                "chunk-size", (guint64) 1, NULL));
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "memory", memory, "element-size", (guint64) 8,
+                                "offset", (guint64) 8, "n-elements", (guint64) 10,
+                                "chunk-size", (guint64) 1, NULL));
+  assert_invalid (g_object_new (MPAIO_TYPE_DATA_ITERATOR, "memory", memory,
+                                "element-size", G_MAXUINT64 / 2, "n-elements", (guint64) 4,
+                                "chunk-size", (guint64) 1, NULL));
+}
+
+/* A custom iterator: chunks of growing size, 1, 2, 3... elements. */
+
+#define TEST_TYPE_GROWING_ITERATOR (test_growing_iterator_get_type ())
+G_DECLARE_FINAL_TYPE (TestGrowingIterator, test_growing_iterator, TEST, GROWING_ITERATOR, MpaioDataIterator)
+
+struct _TestGrowingIterator
+{
+  MpaioDataIterator parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestGrowingIterator, test_growing_iterator, MPAIO_TYPE_DATA_ITERATOR)
+
+static guint64
+test_growing_iterator_get_n_chunks (MpaioDataIterator *iterator)
+{
+  guint64 n = mpaio_data_iterator_get_n_elements (iterator);
+  guint64 chunks = 0, covered = 0;
+
+  while (covered < n)
+    covered += ++chunks;
+
+  return chunks;
+}
+
+static void
+test_growing_iterator_get_chunk_range (MpaioDataIterator *iterator,
+                                       guint64            index,
+                                       guint64           *start,
+                                       guint64           *end)
+{
+  *start = index * (index + 1) / 2;
+  *end = MIN (*start + index + 1, mpaio_data_iterator_get_n_elements (iterator));
+}
+
+static void
+test_growing_iterator_class_init (TestGrowingIteratorClass *klass)
+{
+  MpaioDataIteratorClass *iterator_class = MPAIO_DATA_ITERATOR_CLASS (klass);
+
+  iterator_class->get_n_chunks = test_growing_iterator_get_n_chunks;
+  iterator_class->get_chunk_range = test_growing_iterator_get_chunk_range;
+}
+
+static void
+test_growing_iterator_init (TestGrowingIterator *self)
+{
+}
+
+static void
+test_custom_subclass (void)
+{
+  g_autoptr(MpaioSharedMemory) memory = make_memory (12 * 8);
+  g_autoptr(MpaioDataIterator) iterator = NULL;
+
+  iterator = g_object_new (TEST_TYPE_GROWING_ITERATOR,
+                           "memory", memory,
+                           "element-size", (guint64) 8,
+                           NULL);
+  g_assert_true (mpaio_data_iterator_validate (iterator, NULL));
+  g_assert_cmpuint (mpaio_data_iterator_get_n_elements (iterator), ==, 12);
+  g_assert_cmpuint (mpaio_data_iterator_get_n_chunks (iterator), ==, 5);
+  assert_chunk (iterator, 0, 0, 1);
+  assert_chunk (iterator, 2, 3, 6);
+  assert_chunk (iterator, 4, 10, 12);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/mpaio/data-iterator/even-partition", test_even_partition);
+  g_test_add_func ("/mpaio/data-iterator/uneven-last-chunk", test_uneven_last_chunk);
+  g_test_add_func ("/mpaio/data-iterator/extreme-chunk-sizes", test_extreme_chunk_sizes);
+  g_test_add_func ("/mpaio/data-iterator/start-index", test_start_index);
+  g_test_add_func ("/mpaio/data-iterator/offset-and-default-length", test_offset_and_default_length);
+  g_test_add_func ("/mpaio/data-iterator/dtype", test_dtype);
+  g_test_add_func ("/mpaio/data-iterator/invalid-layouts", test_invalid_layouts);
+  g_test_add_func ("/mpaio/data-iterator/custom-subclass", test_custom_subclass);
+
+  return g_test_run ();
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <mpaio.h>
+
+static void
+test_create_and_seal (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (4096, &error);
+  guint8 *data;
+  const guint8 *sealed_data;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_shared_memory_get_size (memory), ==, 4096);
+  g_assert_false (mpaio_shared_memory_is_sealed (memory));
+  g_assert_true (mpaio_shared_memory_is_writable (memory));
+  g_assert_null (mpaio_shared_memory_get_name (memory));
+  g_assert_cmpint (mpaio_shared_memory_get_fd (memory), >=, 0);
+
+  data = mpaio_shared_memory_get_writable_data (memory);
+  g_assert_nonnull (data);
+  g_assert_cmpint (data[100], ==, 0);
+  data[100] = 7;
+
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_no_error (error);
+  g_assert_true (mpaio_shared_memory_is_sealed (memory));
+  g_assert_false (mpaio_shared_memory_is_writable (memory));
+  g_assert_null (mpaio_shared_memory_get_writable_data (memory));
+
+  sealed_data = mpaio_shared_memory_get_data (memory);
+  g_assert_cmpint (sealed_data[100], ==, 7);
+
+  /* Sealing twice is fine. */
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_no_error (error);
+
+  /* The kernel refuses writable mappings from now on. */
+  g_assert_true (mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+                       mpaio_shared_memory_get_fd (memory), 0) == MAP_FAILED);
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_sealed_notifies (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (16, &error);
+  guint n_notifies = 0;
+
+  g_signal_connect (memory, "notify::sealed", G_CALLBACK (count_notify), &n_notifies);
+  mpaio_shared_memory_seal (memory, &error);
+  mpaio_shared_memory_seal (memory, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_notifies, ==, 1);
+}
+
+static void
+test_write (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (8, &error);
+  const guint8 bytes[] = { 1, 2, 3 };
+  const guint8 *data;
+
+  g_assert_true (mpaio_shared_memory_write (memory, 5, bytes, 3, &error));
+  g_assert_no_error (error);
+  data = mpaio_shared_memory_get_data (memory);
+  g_assert_cmpmem (data + 5, 3, bytes, 3);
+
+  g_assert_false (mpaio_shared_memory_write (memory, 6, bytes, 3, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE);
+  g_clear_error (&error);
+
+  g_assert_false (mpaio_shared_memory_write (memory, G_MAXUINT64, bytes, 3, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE);
+  g_clear_error (&error);
+
+  mpaio_shared_memory_seal (memory, &error);
+  g_assert_no_error (error);
+  g_assert_false (mpaio_shared_memory_write (memory, 0, bytes, 3, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY);
+}
+
+static void
+test_zero_size (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (0, &error);
+
+  g_assert_null (memory);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE);
+}
+
+static void
+test_from_bytes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("hello, world", 12);
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new_from_bytes (bytes, &error);
+  g_autoptr(GBytes) view = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (mpaio_shared_memory_is_sealed (memory));
+  g_assert_cmpuint (mpaio_shared_memory_get_size (memory), ==, 12);
+
+  view = mpaio_shared_memory_dup_bytes (memory, 7, 5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (view, NULL), g_bytes_get_size (view), "world", 5);
+}
+
+static void
+test_view_outlives_memory (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("constant", 8);
+  MpaioSharedMemory *memory = mpaio_shared_memory_new_from_bytes (bytes, &error);
+  g_autoptr(GBytes) view = mpaio_shared_memory_dup_bytes (memory, 0, 8, &error);
+
+  g_assert_no_error (error);
+  g_object_unref (memory);
+  g_assert_cmpmem (g_bytes_get_data (view, NULL), 8, "constant", 8);
+}
+
+static void
+test_view_out_of_range (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("0123456789", 10);
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new_from_bytes (bytes, &error);
+  g_autoptr(GBytes) view = NULL;
+
+  view = mpaio_shared_memory_dup_bytes (memory, 8, 3, &error);
+  g_assert_null (view);
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE);
+  g_clear_error (&error);
+
+  view = mpaio_shared_memory_dup_bytes (memory, 10, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (view), ==, 0);
+}
+
+static void
+test_seal_with_live_view (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (64, &error);
+  GBytes *view = mpaio_shared_memory_dup_bytes (memory, 0, 64, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (mpaio_shared_memory_seal (memory, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SEAL_FAILED);
+  g_clear_error (&error);
+  g_assert_true (mpaio_shared_memory_is_writable (memory));
+
+  g_bytes_unref (view);
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_seal_with_foreign_mapping (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (4096, &error);
+  guint8 *data = mpaio_shared_memory_get_writable_data (memory);
+  gpointer other;
+
+  data[0] = 9;
+  other = mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mpaio_shared_memory_get_fd (memory), 0);
+  g_assert_true (other != MAP_FAILED);
+
+  g_assert_false (mpaio_shared_memory_seal (memory, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SEAL_FAILED);
+  g_clear_error (&error);
+
+  /* Still usable, with its contents. */
+  data = mpaio_shared_memory_get_writable_data (memory);
+  g_assert_cmpint (data[0], ==, 9);
+
+  munmap (other, 4096);
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_attach_by_name (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = NULL;
+  g_autofree char *name = g_strdup_printf ("/mpaio-test-%d", (int) getpid ());
+  const char *data;
+  int fd;
+
+  fd = shm_open (name, O_CREAT | O_EXCL | O_RDWR, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 6), ==, 0);
+  g_assert_cmpint (write (fd, "numpy!", 6), ==, 6);
+  close (fd);
+
+  /* Python's SharedMemory.name has no leading slash. */
+  memory = mpaio_shared_memory_new_from_name (name + 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mpaio_shared_memory_get_name (memory), ==, name);
+  g_assert_cmpuint (mpaio_shared_memory_get_size (memory), ==, 6);
+  g_assert_false (mpaio_shared_memory_is_writable (memory));
+  data = mpaio_shared_memory_get_data (memory);
+  g_assert_cmpmem (data, 6, "numpy!", 6);
+
+  g_assert_false (mpaio_shared_memory_seal (memory, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY);
+  g_clear_error (&error);
+
+  g_assert_false (mpaio_shared_memory_write (memory, 0, (const guint8 *) "x", 1, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY);
+
+  shm_unlink (name);
+}
+
+static void
+test_attach_missing_name (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new_from_name ("mpaio-does-not-exist", &error);
+
+  g_assert_null (memory);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/mpaio-does-not-exist"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/mpaio/shared-memory/create-and-seal", test_create_and_seal);
+  g_test_add_func ("/mpaio/shared-memory/sealed-notifies-once", test_sealed_notifies);
+  g_test_add_func ("/mpaio/shared-memory/write", test_write);
+  g_test_add_func ("/mpaio/shared-memory/zero-size", test_zero_size);
+  g_test_add_func ("/mpaio/shared-memory/from-bytes", test_from_bytes);
+  g_test_add_func ("/mpaio/shared-memory/view-outlives-memory", test_view_outlives_memory);
+  g_test_add_func ("/mpaio/shared-memory/view-out-of-range", test_view_out_of_range);
+  g_test_add_func ("/mpaio/shared-memory/seal-with-live-view", test_seal_with_live_view);
+  g_test_add_func ("/mpaio/shared-memory/seal-with-foreign-mapping", test_seal_with_foreign_mapping);
+  g_test_add_func ("/mpaio/shared-memory/attach-by-name", test_attach_by_name);
+  g_test_add_func ("/mpaio/shared-memory/attach-missing-name", test_attach_missing_name);
+
+  return g_test_run ();
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <mpaio.h>
+
+G_BEGIN_DECLS
+
+/* Sums int64 chunks, and misbehaves on request: each "*-on-chunk" property
+ * names a chunk index (-1 for none). In the caller's process it records
+ * what process_callback saw. */
+#define TEST_TYPE_SUM_WORKER (test_sum_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestSumWorker, test_sum_worker, TEST, SUM_WORKER, GObject)
+
+struct _TestSumWorker
+{
+  GObject       parent_instance;
+
+  /* Sent to the worker process. */
+  gint64        fail_on_chunk;
+  gint64        crash_on_chunk;
+  gint64        abort_on_chunk;
+  gint64        exit_on_chunk;
+  gint64        block_on_chunk;
+  gint64        null_on_chunk;
+  char         *crash_once_file;
+  gboolean      wrong_type;
+  gboolean      write_input;
+
+  /* Seen in the caller's process. */
+  gint64        total;
+  guint         n_callbacks;
+  GHashTable   *seen_chunks;
+  GMainContext *expected_context;
+  gboolean      wrong_context;
+};
+
+/* Concatenates chunks of fixed-width strings, keeping parts by index. */
+#define TEST_TYPE_CONCAT_WORKER (test_concat_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestConcatWorker, test_concat_worker, TEST, CONCAT_WORKER, GObject)
+
+struct _TestConcatWorker
+{
+  GObject    parent_instance;
+  GPtrArray *parts;
+};
+
+char *test_concat_worker_dup_text (TestConcatWorker *self);
+
+/* Has a property of every kind that crosses, and one that cannot. */
+#define TEST_TYPE_PROPS_WORKER (test_props_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestPropsWorker, test_props_worker, TEST, PROPS_WORKER, GObject)
+
+void test_workers_register (void);
+
+/* Helpers for the tests that run things. */
+MpaioSharedMemory *test_make_int64_memory (guint64 n);
+gint64             test_sum_1_to_n        (guint64 n);
+gboolean           test_run_sync          (MpaioOrchestrator *orchestrator,
+                                           GCancellable      *cancellable,
+                                           GError           **error);
+char             **test_worker_argv       (gboolean           register_types);
+
+G_END_DECLS
