@@ -733,6 +733,8 @@ worker_handle_hello (WorkerProcess *w,
   guint64 pid;
 
   g_variant_get (message->body, "(ut)", &version, &pid);
+  if (w->pid == 0)
+    w->pid = pid;
 
   if (w->state != WORKER_STARTING)
     {
@@ -873,6 +875,7 @@ pool_spawn_worker (MpaioProcessPool  *self,
   mpaio_autofd child_fd = -1;
   const char * const *argv;
   WorkerProcess *w;
+  const char *identifier;
   int fds[2];
   int stderr_fd;
   GInputStream *stderr_pipe;
@@ -917,7 +920,9 @@ pool_spawn_worker (MpaioProcessPool  *self,
     }
 
   w->pool = self;
-  w->pid = g_ascii_strtoll (g_subprocess_get_identifier (w->subprocess), NULL, 10);
+  /* NULL once the process has been reaped: it may already be gone. */
+  identifier = g_subprocess_get_identifier (w->subprocess);
+  w->pid = identifier ? g_ascii_strtoll (identifier, NULL, 10) : 0;
   w->cancellable = g_cancellable_new ();
   w->fd = g_steal_fd (&parent_fd);
   w->sent = g_hash_table_new (NULL, NULL);
