@@ -657,8 +657,11 @@ error_from_worker (MpaioJob   *job,
                    int         code,
                    const char *message)
 {
-  GQuark quark = g_quark_try_string (domain);
   g_autoptr(GError) error = NULL;
+  GQuark quark;
+
+  (void) MPAIO_ERROR;  /* registers Mpaio's own domain before the lookup */
+  quark = g_quark_try_string (domain);
 
   /* An unknown domain would grow the quark table on a worker's say-so. */
   if (quark == 0)
