@@ -13,4 +13,9 @@ MpaioChunk *mpaio_chunk_new (MpaioSharedMemory *memory,
                              guint64            start,
                              guint64            end);
 
+void        mpaio_chunk_set_range (MpaioChunk *self,
+                                   guint64     index,
+                                   guint64     start,
+                                   guint64     end);
+
 G_END_DECLS

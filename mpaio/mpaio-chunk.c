@@ -79,6 +79,18 @@ mpaio_chunk_new (MpaioSharedMemory *memory,
   return self;
 }
 
+/* Reuses a chunk nobody else holds for the next range of the same array. */
+void
+mpaio_chunk_set_range (MpaioChunk *self,
+                       guint64     index,
+                       guint64     start,
+                       guint64     end)
+{
+  self->index = index;
+  self->start = start;
+  self->end = end;
+}
+
 /**
  * mpaio_chunk_get_index:
  * @self: a chunk

@@ -42,7 +42,10 @@ struct _MpaioOrchestrator
   MpaioExecutor *executor;
   GArray        *entries;
   MpaioRun      *run;
+  GTask         *run_task;
   GSource       *cancel_source;
+  GSource       *progress_source;
+  guint64        pending_done;      /* not notified yet */
   guint64        n_done;
   guint64        n_total;
 };
@@ -342,24 +345,56 @@ set_progress (MpaioOrchestrator *self,
 }
 
 static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static gboolean
+on_progress_idle (gpointer user_data)
+{
+  MpaioOrchestrator *self = user_data;
+
+  g_clear_pointer (&self->progress_source, g_source_unref);
+  set_progress (self, self->pending_done, self->n_total);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Results come in batches; progress is notified once per batch, in the same
+ * main context iteration, rather than once per chunk. */
+static void
 on_run_progress (gpointer user_data,
                  guint64  n_done,
                  gboolean finished)
 {
   MpaioOrchestrator *self = user_data;
 
-  set_progress (self, n_done, self->n_total);
+  self->pending_done = n_done;
 
-  if (finished)
+  if (!finished)
     {
-      if (self->cancel_source != NULL)
+      if (self->progress_source == NULL)
         {
-          g_source_destroy (self->cancel_source);
-          g_clear_pointer (&self->cancel_source, g_source_unref);
+          self->progress_source = g_idle_source_new ();
+          g_source_set_priority (self->progress_source, G_PRIORITY_DEFAULT);
+          g_source_set_callback (self->progress_source, on_progress_idle, self, NULL);
+          g_source_set_static_name (self->progress_source, "[mpaio] progress");
+          g_source_attach (self->progress_source, g_task_get_context (self->run_task));
         }
-      g_clear_pointer (&self->run, mpaio_run_unref);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+      return;
     }
+
+  clear_source (&self->progress_source);
+  clear_source (&self->cancel_source);
+  set_progress (self, n_done, self->n_total);
+  g_clear_pointer (&self->run, mpaio_run_unref);
+  g_clear_object (&self->run_task);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
 static gboolean
@@ -476,6 +511,7 @@ mpaio_orchestrator_run_async (MpaioOrchestrator   *self,
   set_progress (self, 0, mpaio_run_get_n_total (run));
 
   self->run = mpaio_run_ref (run);
+  self->run_task = g_object_ref (task);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
   if (cancellable != NULL)

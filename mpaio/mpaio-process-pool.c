@@ -41,9 +41,10 @@
  *   registers the worker types and serves. Interactive shells and notebooks
  *   need this, since they cannot be started again.
  *
- * Each worker holds up to [property@Mpaio.ProcessPool:chunks-in-flight]
- * chunks, so that it never waits for the pool between two chunks, and the
- * next chunk goes to whichever worker answers first. When a worker dies, its
+ * Each worker holds several chunks (see
+ * [property@Mpaio.ProcessPool:chunks-in-flight]), so that it never waits
+ * for the pool between two chunks, and the next chunks go to whichever
+ * worker answers first. When a worker dies, its
  * chunks go to a fresh worker; the chunk it was processing is retried
  * [property@Mpaio.ProcessPool:max-retries] times before its run fails with
  * %MPAIO_ERROR_WORKER_CRASHED. Workers die with the pool's process and sit
@@ -57,6 +58,8 @@
 #define STDERR_TAIL_SIZE 2048
 #define STDERR_TAIL_LINES 8
 #define STALE_GRACE_MS 200
+#define AUTO_QUEUED_USEC 2000.0
+#define AUTO_MAX_IN_FLIGHT 256
 
 typedef enum
 {
@@ -97,6 +100,8 @@ typedef struct
   GString          *stderr_tail;
 
   GQueue            in_flight;      /* MpaioJob*, in the order sent */
+  GPtrArray        *unsent;         /* MpaioJob* of in_flight not sent yet */
+  double            chunk_usec;     /* moving average of the time per chunk */
   GHashTable       *sent;           /* sent_key() of what the worker knows */
   GSource          *stale_timer;
   GError           *failure;        /* why the pool gave up on the worker */
@@ -188,6 +193,8 @@ worker_close (WorkerProcess *w)
   destroy_source (&w->out_source);
   destroy_source (&w->stale_timer);
   g_queue_clear_full (&w->out_queue, (GDestroyNotify) out_packet_free);
+  if (w->unsent != NULL)
+    g_ptr_array_set_size (w->unsent, 0);
   mpaio_clear_fd (&w->fd);
 }
 
@@ -215,6 +222,7 @@ worker_free (WorkerProcess *w)
   g_cancellable_cancel (w->cancellable);
   destroy_source (&w->stderr_source);
   mpaio_clear_fd (&w->stderr_fd);
+  g_clear_pointer (&w->unsent, g_ptr_array_unref);
   g_queue_clear_full (&w->in_flight, (GDestroyNotify) mpaio_job_free);
   g_clear_pointer (&w->sent, g_hash_table_unref);
   if (w->stderr_tail != NULL)
@@ -342,17 +350,49 @@ worker_send_setup (WorkerProcess *w,
                  -1);
 }
 
+/* Queues a job; worker_send_jobs() sends the queued ones together. */
 static void
-worker_send_job (WorkerProcess *w,
-                 MpaioJob      *job)
+worker_add_job (WorkerProcess *w,
+                MpaioJob      *job)
 {
-  MpaioRunPair *pair = mpaio_run_get_pair (job->run, job->pair);
-
-  worker_send_setup (w, pair);
-  worker_send (w, MPAIO_MESSAGE_PROCESS,
-               g_variant_new ("(uttt)", pair->binding_id, job->chunk, job->start, job->end),
-               -1);
+  worker_send_setup (w, mpaio_run_get_pair (job->run, job->pair));
   g_queue_push_tail (&w->in_flight, job);
+  g_ptr_array_add (w->unsent, job);
+}
+
+/* Sends the queued jobs as one PROCESS message per run of jobs of the same
+ * binding: a fixed-size array, so building it is a copy. */
+static void
+worker_send_jobs (WorkerProcess *w)
+{
+  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (guint64) * 3);
+  guint i = 0;
+
+  while (i < w->unsent->len)
+    {
+      MpaioJob *first = g_ptr_array_index (w->unsent, i);
+      guint binding_id = mpaio_run_get_pair (first->run, first->pair)->binding_id;
+
+      g_array_set_size (entries, 0);
+      for (; i < w->unsent->len; i++)
+        {
+          MpaioJob *job = g_ptr_array_index (w->unsent, i);
+          guint64 entry[3] = { job->chunk, job->start, job->end };
+
+          if (job->run != first->run || job->pair != first->pair)
+            break;
+          g_array_append_val (entries, entry);
+        }
+
+      worker_send (w, MPAIO_MESSAGE_PROCESS,
+                   g_variant_new ("(u@a(ttt))", binding_id,
+                                  g_variant_new_fixed_array (G_VARIANT_TYPE ("(ttt)"),
+                                                             entries->data, entries->len,
+                                                             sizeof (guint64) * 3)),
+                   -1);
+    }
+
+  g_ptr_array_set_size (w->unsent, 0);
 }
 
 static char *
@@ -446,22 +486,22 @@ pool_complete_shutdown (MpaioProcessPool *self)
     }
 }
 
-/* The worker is gone: its chunks go back to their runs. Only the chunk it
- * was working on (the first in flight) can have killed it. */
+/* The worker is gone: its chunks go back to their runs. A worker works
+ * through several chunks before it reports them, so when it had more than
+ * one, any of them may have killed it: they become suspects, and each is
+ * retried alone on a worker, so that a crash names its chunk for sure.
+ * Only a death with a single chunk in flight counts as an attempt. */
 static void
 worker_reclaim_jobs (WorkerProcess *w,
                      const char    *exit_description)
 {
   MpaioProcessPool *self = w->pool;
-  gboolean first = TRUE;
+  gboolean alone = w->in_flight.length == 1;
   MpaioJob *job;
 
   while ((job = g_queue_pop_head (&w->in_flight)))
     {
       MpaioRun *run = job->run;
-      gboolean suspect = first && !w->killed;
-
-      first = FALSE;
 
       if (mpaio_run_is_finished (run))
         {
@@ -472,7 +512,11 @@ worker_reclaim_jobs (WorkerProcess *w,
           mpaio_run_fail (run, g_error_copy (w->failure));
           mpaio_job_free (job);
         }
-      else if (suspect && ++job->attempts > self->max_retries)
+      else if (w->killed)
+        {
+          mpaio_run_requeue (run, job);
+        }
+      else if (alone && ++job->attempts > self->max_retries)
         {
           g_autofree char *output = worker_describe_stderr (w);
 
@@ -488,9 +532,9 @@ worker_reclaim_jobs (WorkerProcess *w,
         }
       else
         {
-          if (suspect)
-            g_debug ("Worker process %d %s; retrying chunk %" G_GUINT64_FORMAT,
-                     w->pid, exit_description, job->chunk);
+          g_debug ("Worker process %d %s; chunk %" G_GUINT64_FORMAT " goes to another worker",
+                   w->pid, exit_description, job->chunk);
+          job->suspect = TRUE;
           mpaio_run_requeue (run, job);
         }
     }
@@ -675,55 +719,92 @@ error_from_worker (MpaioJob   *job,
   return g_steal_pointer (&error);
 }
 
-static gboolean
-worker_handle_reply (WorkerProcess *w,
-                     MpaioMessage  *message,
-                     GError       **error)
+/* Takes the job a reply is for: replies come in the order chunks were
+ * sent, so it must be the first in flight. */
+static MpaioJob *
+worker_pop_job (WorkerProcess  *w,
+                guint32         binding_id,
+                guint64         chunk,
+                GError        **error)
 {
-  g_autoptr(MpaioJob) job = NULL;
-  g_autoptr(GVariant) result = NULL;
-  MpaioRunPair *pair;
-  MpaioJob *head;
-  guint32 binding_id;
-  guint64 chunk;
+  MpaioJob *head = g_queue_peek_head (&w->in_flight);
 
-  if (message->kind == MPAIO_MESSAGE_RESULT)
-    g_variant_get (message->body, "(ut@v)", &binding_id, &chunk, &result);
-  else
-    g_variant_get (message->body, "(ut&si&s)", &binding_id, &chunk, NULL, NULL, NULL);
-
-  head = g_queue_peek_head (&w->in_flight);
-  pair = head ? mpaio_run_get_pair (head->run, head->pair) : NULL;
   if (w->state != WORKER_READY || head == NULL ||
-      pair->binding_id != binding_id || head->chunk != chunk)
+      mpaio_run_get_pair (head->run, head->pair)->binding_id != binding_id ||
+      head->chunk != chunk)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
                    _("A reply for chunk %" G_GUINT64_FORMAT " of binding %u was not asked for"),
                    chunk, binding_id);
-      return FALSE;
+      return NULL;
     }
 
-  job = g_queue_pop_head (&w->in_flight);
-  worker_check_stale (w);
+  return g_queue_pop_head (&w->in_flight);
+}
 
-  if (mpaio_run_is_finished (job->run))
-    return TRUE;
+/* Keeps a moving average of the time a chunk takes, as the worker measured
+ * it, for worker_depth(). */
+static void
+worker_measure (WorkerProcess *w,
+                guint64        busy_usec,
+                gsize          n_results)
+{
+  double sample = (double) busy_usec / MAX (n_results, 1);
 
-  if (message->kind == MPAIO_MESSAGE_RESULT)
+  w->chunk_usec = w->chunk_usec > 0 ? 0.7 * w->chunk_usec + 0.3 * sample : sample;
+}
+
+static gboolean
+worker_handle_results (WorkerProcess *w,
+                       MpaioMessage  *message,
+                       GError       **error)
+{
+  g_autoptr(GVariant) results = NULL;
+  guint64 busy_usec;
+  gsize n_results;
+
+  g_variant_get (message->body, "(t@a(utv))", &busy_usec, &results);
+  n_results = g_variant_n_children (results);
+  worker_measure (w, busy_usec, n_results);
+
+  for (gsize i = 0; i < n_results; i++)
     {
-      g_autoptr(GVariant) value = g_variant_get_variant (result);
+      g_autoptr(GVariant) entry = g_variant_get_child_value (results, i);
+      g_autoptr(GVariant) value = NULL;
+      g_autoptr(MpaioJob) job = NULL;
+      guint32 binding_id;
+      guint64 chunk;
+
+      g_variant_get (entry, "(utv)", &binding_id, &chunk, &value);
+      if (!(job = worker_pop_job (w, binding_id, chunk, error)))
+        return FALSE;
 
       mpaio_run_deliver (job->run, job, value);
-    }
-  else
-    {
-      const char *domain, *text;
-      int code;
-
-      g_variant_get (message->body, "(ut&si&s)", NULL, NULL, &domain, &code, &text);
-      mpaio_run_fail (job->run, error_from_worker (job, domain, code, text));
+      if (w->fd < 0)
+        return TRUE;  /* a callback shut the pool down */
     }
 
+  worker_check_stale (w);
+  return TRUE;
+}
+
+static gboolean
+worker_handle_error (WorkerProcess *w,
+                     MpaioMessage  *message,
+                     GError       **error)
+{
+  g_autoptr(MpaioJob) job = NULL;
+  const char *domain, *text;
+  guint32 binding_id;
+  guint64 chunk;
+  int code;
+
+  g_variant_get (message->body, "(ut&si&s)", &binding_id, &chunk, &domain, &code, &text);
+  if (!(job = worker_pop_job (w, binding_id, chunk, error)))
+    return FALSE;
+
+  mpaio_run_fail (job->run, error_from_worker (job, domain, code, text));
+  worker_check_stale (w);
   return TRUE;
 }
 
@@ -773,8 +854,10 @@ worker_handle_message (WorkerProcess *w,
       return worker_handle_hello (w, message, error);
 
     case MPAIO_MESSAGE_RESULT:
+      return worker_handle_results (w, message, error);
+
     case MPAIO_MESSAGE_ERROR:
-      return worker_handle_reply (w, message, error);
+      return worker_handle_error (w, message, error);
 
     case MPAIO_MESSAGE_MEMORY:
     case MPAIO_MESSAGE_FORGET_MEMORY:
@@ -929,6 +1012,7 @@ pool_spawn_worker (MpaioProcessPool  *self,
   w->cancellable = g_cancellable_new ();
   w->fd = g_steal_fd (&parent_fd);
   w->sent = g_hash_table_new (NULL, NULL);
+  w->unsent = g_ptr_array_new ();
   w->stderr_tail = g_string_new (NULL);
   g_queue_init (&w->in_flight);
   g_queue_init (&w->out_queue);
@@ -999,8 +1083,36 @@ pool_spawn_missing (MpaioProcessPool *self)
     }
 }
 
-/* Fills every ready worker up to chunks-in-flight, one slot per worker per
- * round so that the work spreads evenly. */
+/* How many chunks a worker should hold: with chunks-in-flight at 0, enough
+ * to cover the round trip to the pool with room to spare (about 2 ms of
+ * work, at least 2), measured as the run goes. */
+static guint
+worker_depth (WorkerProcess *w)
+{
+  MpaioProcessPool *self = w->pool;
+  double wanted;
+
+  if (self->chunks_in_flight > 0)
+    return self->chunks_in_flight;
+
+  if (w->chunk_usec <= 0)
+    return 2;
+
+  wanted = 1 + AUTO_QUEUED_USEC / MAX (w->chunk_usec, 1.0);
+  return CLAMP (wanted, 2, AUTO_MAX_IN_FLIGHT);
+}
+
+static gboolean
+worker_has_suspect (WorkerProcess *w)
+{
+  MpaioJob *head = g_queue_peek_head (&w->in_flight);
+
+  return head != NULL && head->suspect;
+}
+
+/* Fills every ready worker up to its depth, one slot per worker per round
+ * so that the work spreads evenly, then sends each worker its new chunks
+ * in one go. */
 static void
 pool_dispatch (MpaioProcessPool *self)
 {
@@ -1011,7 +1123,7 @@ pool_dispatch (MpaioProcessPool *self)
 
   self->dispatching = TRUE;
 
-  for (guint depth = 1; depth <= self->chunks_in_flight && progress; depth++)
+  while (progress)
     {
       progress = FALSE;
       for (guint i = 0; i < self->workers->len; i++)
@@ -1019,16 +1131,27 @@ pool_dispatch (MpaioProcessPool *self)
           WorkerProcess *w = g_ptr_array_index (self->workers, i);
           MpaioJob *job;
 
-          if (w->state != WORKER_READY || w->fd < 0 || w->in_flight.length >= depth)
+          if (w->state != WORKER_READY || w->fd < 0 || w->in_flight.length >= worker_depth (w) ||
+              worker_has_suspect (w))
             continue;
 
           if (!(job = pool_pull (self)))
             break;
 
-          worker_send_job (w, job);
+          /* A suspect runs alone. */
+          if (job->suspect && w->in_flight.length > 0)
+            {
+              mpaio_run_unpull (job->run, job);
+              continue;
+            }
+
+          worker_add_job (w, job);
           progress = TRUE;
         }
     }
+
+  for (guint i = 0; i < self->workers->len; i++)
+    worker_send_jobs (g_ptr_array_index (self->workers, i));
 
   if (pool_has_pending (self))
     pool_spawn_missing (self);
@@ -1383,11 +1506,13 @@ mpaio_process_pool_class_init (MpaioProcessPoolClass *klass)
    * MpaioProcessPool:chunks-in-flight:
    *
    * How many chunks each worker holds at once: one it works on, the others
-   * queued so that it never waits for the pool.
+   * queued so that it never waits for the pool. The default, 0, adapts to
+   * the chunks: 2 for long ones, more for short ones, so that each worker
+   * has about 2 ms of work queued (at most 256 chunks).
    */
   properties[PROP_CHUNKS_IN_FLIGHT] =
     g_param_spec_uint ("chunks-in-flight", NULL, NULL,
-                       1, 64, 2,
+                       0, 1024, 0,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -1420,7 +1545,7 @@ mpaio_process_pool_init (MpaioProcessPool *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->max_workers = g_get_num_processors ();
-  self->chunks_in_flight = 2;
+  self->chunks_in_flight = 0;
   self->max_retries = 2;
   self->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) worker_free);
   self->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) mpaio_run_unref);
@@ -1500,7 +1625,8 @@ mpaio_process_pool_get_chunks_in_flight (MpaioProcessPool *self)
 /**
  * mpaio_process_pool_set_chunks_in_flight:
  * @self: a pool
- * @chunks_in_flight: how many chunks each worker holds at once, from 1
+ * @chunks_in_flight: how many chunks each worker holds at once, or 0 to
+ *   adapt to the chunks' duration
  *
  * Sets [property@Mpaio.ProcessPool:chunks-in-flight].
  */
@@ -1509,7 +1635,7 @@ mpaio_process_pool_set_chunks_in_flight (MpaioProcessPool *self,
                                          guint             chunks_in_flight)
 {
   g_return_if_fail (MPAIO_IS_PROCESS_POOL (self));
-  g_return_if_fail (chunks_in_flight >= 1);
+  g_return_if_fail (chunks_in_flight <= 1024);
 
   if (self->chunks_in_flight == chunks_in_flight)
     return;

@@ -31,7 +31,8 @@ typedef struct
 {
   MpaioRun *run;                    /* owned */
   guint     pair;
-  guint     attempts;               /* how many workers died on it */
+  guint     attempts;               /* how many workers died on it alone */
+  gboolean  suspect;                /* was in flight on a worker that died */
   guint64   chunk;
   guint64   start;
   guint64   end;
@@ -63,6 +64,8 @@ void          mpaio_run_deliver      (MpaioRun         *run,
                                       MpaioJob         *job,
                                       GVariant         *result);
 void          mpaio_run_requeue      (MpaioRun         *run,
+                                      MpaioJob         *job);
+void          mpaio_run_unpull       (MpaioRun         *run,
                                       MpaioJob         *job);
 void          mpaio_run_fail         (MpaioRun         *run,
                                       GError           *error);

@@ -257,6 +257,17 @@ mpaio_run_requeue (MpaioRun *run,
     g_queue_push_tail (&run->retries, job);
 }
 
+/* Gives back a job just pulled, to be pulled first next time. */
+void
+mpaio_run_unpull (MpaioRun *run,
+                  MpaioJob *job)
+{
+  if (run->finished)
+    mpaio_job_free (job);
+  else
+    g_queue_push_head (&run->retries, job);
+}
+
 /* Hands a result to the worker's process_callback. Each chunk is delivered
  * at most once, whatever the executor reports. */
 void

@@ -33,15 +33,25 @@ typedef struct
   guint64            offset;
   gsize              element_size;
   char              *dtype;
+  MpaioChunk        *chunk;         /* reused while nobody else holds it */
 } Binding;
+
+/* Results are sent together: when no more work is waiting, or when enough
+ * of them pile up for the pool to want them. */
+#define MAX_PENDING_RESULTS 64
+#define MAX_PENDING_BYTES (32 * 1024)
 
 typedef struct
 {
-  int         fd;
-  guint8     *buffer;
-  GHashTable *memories;             /* id → MpaioSharedMemory */
-  GHashTable *workers;              /* id → WorkerEntry */
-  GHashTable *bindings;             /* id → Binding */
+  int              fd;
+  guint8          *buffer;
+  GHashTable      *memories;        /* id → MpaioSharedMemory */
+  GHashTable      *workers;         /* id → WorkerEntry */
+  GHashTable      *bindings;        /* id → Binding */
+  GVariantBuilder  results;
+  guint            n_results;
+  gsize            results_size;
+  gint64           busy_usec;       /* spent processing the pending results */
 } Server;
 
 static void
@@ -59,6 +69,7 @@ binding_free (gpointer data)
 {
   Binding *binding = data;
 
+  g_clear_object (&binding->chunk);
   g_clear_object (&binding->memory);
   g_free (binding->dtype);
   g_free (binding);
@@ -109,34 +120,43 @@ server_send (Server            *server,
   return TRUE;
 }
 
+static MpaioChunk *
+binding_get_chunk (Binding *binding,
+                   guint64  index,
+                   guint64  start,
+                   guint64  end)
+{
+  if (binding->chunk == NULL || G_OBJECT (binding->chunk)->ref_count > 1)
+    {
+      g_clear_object (&binding->chunk);
+      binding->chunk = mpaio_chunk_new (binding->memory, binding->offset, binding->element_size,
+                                        binding->dtype, index, start, end);
+    }
+  else
+    {
+      mpaio_chunk_set_range (binding->chunk, index, start, end);
+    }
+
+  return binding->chunk;
+}
+
 static GVariant *
 process_chunk (Server   *server,
-               guint32   binding_id,
+               Binding  *binding,
                guint64   chunk_index,
                guint64   start,
                guint64   end,
                GError  **error)
 {
-  g_autoptr(MpaioChunk) chunk = NULL;
-  Binding *binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (binding_id));
-  WorkerEntry *entry;
-  gsize size;
+  WorkerEntry *entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (binding->worker_id));
+  gsize size = mpaio_shared_memory_get_size (binding->memory);
 
-  if (binding == NULL)
-    {
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("The pool asked for binding %u, which it never sent"), binding_id);
-      return NULL;
-    }
-
-  entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (binding->worker_id));
   if (entry->error != NULL)
     {
       g_propagate_error (error, g_error_copy (entry->error));
       return NULL;
     }
 
-  size = mpaio_shared_memory_get_size (binding->memory);
   if (start > end || binding->offset > size ||
       end > (size - binding->offset) / binding->element_size)
     {
@@ -146,36 +166,99 @@ process_chunk (Server   *server,
       return NULL;
     }
 
-  chunk = mpaio_chunk_new (binding->memory, binding->offset, binding->element_size,
-                           binding->dtype, chunk_index, start, end);
-
-  return mpaio_worker_process (entry->worker, chunk, error);
+  return mpaio_worker_process (entry->worker,
+                               binding_get_chunk (binding, chunk_index, start, end),
+                               error);
 }
 
+static gboolean
+server_flush_results (Server  *server,
+                      GError **error)
+{
+  GVariant *body;
+
+  if (server->n_results == 0)
+    return TRUE;
+
+  body = g_variant_new ("(t@a(utv))", (guint64) server->busy_usec,
+                        g_variant_builder_end (&server->results));
+  server->n_results = 0;
+  server->results_size = 0;
+  server->busy_usec = 0;
+  return server_send (server, MPAIO_MESSAGE_RESULT, body, error);
+}
+
+static gboolean
+server_add_result (Server    *server,
+                   guint32    binding_id,
+                   guint64    chunk_index,
+                   GVariant  *result,
+                   GError   **error)
+{
+  if (server->n_results == 0)
+    g_variant_builder_init (&server->results, G_VARIANT_TYPE ("a(utv)"));
+
+  g_variant_builder_add (&server->results, "(utv)", binding_id, chunk_index, result);
+  server->n_results++;
+  server->results_size += g_variant_get_size (result) + 24;
+
+  if (server->n_results >= MAX_PENDING_RESULTS || server->results_size >= MAX_PENDING_BYTES)
+    return server_flush_results (server, error);
+
+  return TRUE;
+}
+
+/* Answers every chunk of the batch, in order: a result, or an error. */
 static gboolean
 server_process (Server    *server,
                 GVariant  *body,
                 GError   **error)
 {
-  g_autoptr(GError) chunk_error = NULL;
-  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  const guint64 *ranges;
   guint32 binding_id;
-  guint64 chunk_index, start, end;
+  Binding *binding;
+  gsize n_entries;
 
-  g_variant_get (body, "(uttt)", &binding_id, &chunk_index, &start, &end);
+  g_variant_get (body, "(u@a(ttt))", &binding_id, &entries);
+  ranges = g_variant_get_fixed_array (entries, &n_entries, sizeof (guint64) * 3);
 
-  result = process_chunk (server, binding_id, chunk_index, start, end, &chunk_error);
+  binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (binding_id));
+  if (binding == NULL)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("The pool asked for binding %u, which it never sent"), binding_id);
+      return FALSE;
+    }
 
-  if (result != NULL)
-    return server_send (server, MPAIO_MESSAGE_RESULT,
-                        g_variant_new ("(utv)", binding_id, chunk_index, result),
-                        error);
+  for (gsize i = 0; i < n_entries; i++)
+    {
+      g_autoptr(GError) chunk_error = NULL;
+      g_autoptr(GVariant) result = NULL;
+      guint64 chunk_index = ranges[3 * i];
+      gint64 begin = g_get_monotonic_time ();
 
-  return server_send (server, MPAIO_MESSAGE_ERROR,
-                      g_variant_new ("(utsis)", binding_id, chunk_index,
-                                     g_quark_to_string (chunk_error->domain),
-                                     chunk_error->code, chunk_error->message),
-                      error);
+      result = process_chunk (server, binding, chunk_index, ranges[3 * i + 1], ranges[3 * i + 2],
+                              &chunk_error);
+      server->busy_usec += g_get_monotonic_time () - begin;
+
+      if (result != NULL)
+        {
+          if (!server_add_result (server, binding_id, chunk_index, result, error))
+            return FALSE;
+          continue;
+        }
+
+      if (!server_flush_results (server, error) ||
+          !server_send (server, MPAIO_MESSAGE_ERROR,
+                        g_variant_new ("(utsis)", binding_id, chunk_index,
+                                       g_quark_to_string (chunk_error->domain),
+                                       chunk_error->code, chunk_error->message),
+                        error))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -350,7 +433,15 @@ mpaio_serve (GError **error)
       MpaioWireStatus status;
       gboolean handled;
 
-      status = mpaio_wire_receive (server.fd, server.buffer, TRUE, &message, error);
+      /* Send what is done before waiting for more. */
+      status = mpaio_wire_receive (server.fd, server.buffer, FALSE, &message, error);
+      if (status == MPAIO_WIRE_WOULD_BLOCK)
+        {
+          if (!server_flush_results (&server, error))
+            goto out;
+          status = mpaio_wire_receive (server.fd, server.buffer, TRUE, &message, error);
+        }
+
       if (status == MPAIO_WIRE_CLOSED)
         break;
       if (status != MPAIO_WIRE_MESSAGE)
@@ -365,6 +456,8 @@ mpaio_serve (GError **error)
   ok = TRUE;
 
 out:
+  if (server.n_results > 0)
+    g_variant_builder_clear (&server.results);
   g_hash_table_unref (server.bindings);
   g_hash_table_unref (server.workers);
   g_hash_table_unref (server.memories);

@@ -25,8 +25,8 @@ static const char * const body_types[MPAIO_MESSAGE_LAST] = {
   [MPAIO_MESSAGE_WORKER] = "(u(sa{sv}))",         /* worker id, spec */
   [MPAIO_MESSAGE_BIND] = "(uuttts)",              /* binding, worker, memory, offset, element size, dtype */
   [MPAIO_MESSAGE_UNBIND] = "(u)",                 /* binding */
-  [MPAIO_MESSAGE_PROCESS] = "(uttt)",             /* binding, chunk, start, end */
-  [MPAIO_MESSAGE_RESULT] = "(utv)",               /* binding, chunk, result */
+  [MPAIO_MESSAGE_PROCESS] = "(ua(ttt))",          /* binding, [(chunk, start, end)] */
+  [MPAIO_MESSAGE_RESULT] = "(ta(utv))",           /* µs spent, [(binding, chunk, result)] */
   [MPAIO_MESSAGE_ERROR] = "(utsis)",              /* binding, chunk, domain, code, message */
   [MPAIO_MESSAGE_LARGE] = "(t)",                  /* size of the message in the fd */
 };

@@ -228,8 +228,10 @@ test_progress (void)
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (mpaio_orchestrator_get_n_chunks_total (orchestrator), ==, 25);
-  g_assert_cmpuint (progress.n_done_notifies, ==, 25);
-  g_assert_cmpuint (progress.n_fraction_notifies, ==, 25);
+  /* Notified once per batch of results, at most once per chunk. */
+  g_assert_cmpuint (progress.n_done_notifies, >=, 1);
+  g_assert_cmpuint (progress.n_done_notifies, <=, 25);
+  g_assert_cmpuint (progress.n_fraction_notifies, ==, progress.n_done_notifies);
   g_assert_cmpuint (progress.last_done, ==, 25);
   g_assert_cmpfloat (progress.last_fraction, ==, 1.0);
   g_assert_false (progress.went_backwards);
@@ -241,7 +243,7 @@ cancel_after_first (MpaioOrchestrator *orchestrator,
                     GParamSpec        *pspec,
                     GCancellable      *cancellable)
 {
-  if (mpaio_orchestrator_get_n_chunks_done (orchestrator) == 1)
+  if (mpaio_orchestrator_get_n_chunks_done (orchestrator) >= 1)
     g_cancellable_cancel (cancellable);
 }
 

@@ -59,6 +59,14 @@ send_message (Channel          *channel,
     close (large_fd);
 }
 
+static GVariant *
+result_body (guint32   binding,
+             guint64   chunk,
+             GVariant *value)
+{
+  return g_variant_new_parsed ("(@t 0, [(%u, %t, %v)])", binding, chunk, value);
+}
+
 static void
 send_raw (Channel       *channel,
           gconstpointer  data,
@@ -87,15 +95,17 @@ test_round_trip (Channel       *channel,
 {
   g_autoptr(GError) error = NULL;
   MpaioMessage message = { .fd = -1 };
+  g_autoptr(GVariantIter) iter = NULL;
   guint64 chunk;
 
-  send_message (channel, MPAIO_MESSAGE_RESULT, g_variant_new ("(utv)", 3, 17, g_variant_new_int64 (-5)), -1);
+  send_message (channel, MPAIO_MESSAGE_RESULT, result_body (3, 17, g_variant_new_int64 (-5)), -1);
 
   g_assert_cmpint (mpaio_wire_receive (channel->parent, channel->buffer, FALSE, &message, &error),
                    ==, MPAIO_WIRE_MESSAGE);
   g_assert_no_error (error);
   g_assert_cmpint (message.kind, ==, MPAIO_MESSAGE_RESULT);
-  g_variant_get (message.body, "(ut*)", NULL, &chunk, NULL);
+  g_variant_get_child (message.body, 1, "a(ut*)", &iter);
+  g_assert_true (g_variant_iter_next (iter, "(ut*)", NULL, &chunk, NULL));
   g_assert_cmpuint (chunk, ==, 17);
   mpaio_message_clear (&message);
 
@@ -115,16 +125,18 @@ test_large_message (Channel       *channel,
   g_autoptr(GError) error = NULL;
   g_autofree char *text = g_strnfill (5 * MPAIO_WIRE_MAX_INLINE, 'z');
   MpaioMessage message = { .fd = -1 };
+  g_autoptr(GVariantIter) iter = NULL;
   g_autoptr(GVariant) value = NULL;
 
-  send_message (channel, MPAIO_MESSAGE_RESULT, g_variant_new ("(utv)", 1, 2, g_variant_new_string (text)), -1);
+  send_message (channel, MPAIO_MESSAGE_RESULT, result_body (1, 2, g_variant_new_string (text)), -1);
 
   g_assert_cmpint (mpaio_wire_receive (channel->parent, channel->buffer, FALSE, &message, &error),
                    ==, MPAIO_WIRE_MESSAGE);
   g_assert_no_error (error);
   g_assert_cmpint (message.kind, ==, MPAIO_MESSAGE_RESULT);
   g_assert_cmpint (message.fd, ==, -1);
-  g_variant_get (message.body, "(utv)", NULL, NULL, &value);
+  g_variant_get_child (message.body, 1, "a(utv)", &iter);
+  g_assert_true (g_variant_iter_next (iter, "(utv)", NULL, NULL, &value));
   g_assert_cmpstr (g_variant_get_string (value, NULL), ==, text);
   mpaio_message_clear (&message);
 }
@@ -161,7 +173,7 @@ test_truncated (Channel       *channel,
                 gconstpointer  data)
 {
   g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", MPAIO_MESSAGE_PROCESS,
-                                                                    g_variant_new ("(uttt)", 1, 2, 3, 4)));
+                                                                    g_variant_new_parsed ("(@u 1, [(@t 2, @t 3, @t 4)])")));
 
   send_raw (channel, g_variant_get_data (envelope), g_variant_get_size (envelope) - 5);
   assert_fails (channel);
@@ -204,7 +216,7 @@ test_unexpected_fd (Channel       *channel,
 {
   int fd = memfd_create ("unexpected", MFD_CLOEXEC);
 
-  send_message (channel, MPAIO_MESSAGE_RESULT, g_variant_new ("(utv)", 1, 2, g_variant_new_int32 (0)), fd);
+  send_message (channel, MPAIO_MESSAGE_RESULT, result_body (1, 2, g_variant_new_int32 (0)), fd);
   close (fd);
   assert_fails (channel);
 }

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Worker classes and helpers shared by the Python tests.
+
+Worker processes import this module too: in re-run mode because every test
+script imports it before Mpaio.serve_if_worker(), and in worker-program mode
+through worker_program.py or ProcessPool.new_for_modules(['testworkers']).
+"""
+
+import builtins
+import ctypes
+import os
+import unittest
+
+import gi
+
+gi.require_version('Mpaio', '1')
+
+from gi.repository import GLib, GObject, Mpaio  # noqa: E402
+
+import numpy  # noqa: E402
+
+N_WORKERS = 2
+
+
+class CustomError(Exception):
+    """An exception class that is not a builtin."""
+
+
+class Sum(GObject.Object, Mpaio.Worker):
+    """Sums int64 chunks; in the caller, adds the sums up."""
+
+    __gtype_name__ = 'MpaioTestSum'
+
+    def __init__(self, **properties):
+        super().__init__(**properties)
+        self.total = 0
+        self.n_results = 0
+        self.on_result = None       # a plain attribute: stays in the caller
+
+    def do_process(self, chunk):
+        return GLib.Variant('x', int(chunk.as_array().sum()))
+
+    def do_process_callback(self, chunk_index, result):
+        self.total += result.unpack()
+        self.n_results += 1
+        if self.on_result is not None:
+            self.on_result(chunk_index)
+
+    def do_dup_result_type(self):
+        return GLib.VariantType.new('x')
+
+
+class Concat(GObject.Object, Mpaio.Worker):
+    """Concatenates string chunks; in the caller, puts them in index order."""
+
+    __gtype_name__ = 'MpaioTestConcat'
+
+    def __init__(self, **properties):
+        super().__init__(**properties)
+        self.parts = {}
+
+    def do_process(self, chunk):
+        return GLib.Variant('s', ''.join(chunk.as_array()))
+
+    def do_process_callback(self, chunk_index, result):
+        self.parts[chunk_index] = result.unpack()
+
+    @property
+    def text(self):
+        return ''.join(self.parts[i] for i in sorted(self.parts))
+
+
+class Fail(GObject.Object, Mpaio.Worker):
+    """Raises `exception` (a builtin's name, 'CustomError', or 'GLib.Error'
+    with `domain` and `code`) with `message`."""
+
+    __gtype_name__ = 'MpaioTestFail'
+
+    exception = GObject.Property(type=str, default='ValueError')
+    message = GObject.Property(type=str, default='boom')
+    domain = GObject.Property(type=str, default='')
+    code = GObject.Property(type=int, default=0)
+
+    def do_process(self, chunk):
+        if self.exception == 'GLib.Error':
+            raise GLib.Error.new_literal(GLib.quark_from_string(self.domain),
+                                         self.message, self.code)
+        if self.exception == 'CustomError':
+            raise CustomError(self.message)
+        raise getattr(builtins, self.exception)(self.message)
+
+
+class Return(GObject.Object, Mpaio.Worker):
+    """Returns what `kind` says, and declares the result type `declared`."""
+
+    __gtype_name__ = 'MpaioTestReturn'
+
+    kind = GObject.Property(type=str, default='int64')
+    declared = GObject.Property(type=str)
+
+    def do_process(self, chunk):
+        return {
+            'int64': GLib.Variant('x', 1),
+            'string': GLib.Variant('s', 'one'),
+            'python-int': 1,
+            'none': None,
+        }[self.kind]
+
+    def do_dup_result_type(self):
+        return self.declared    # a type string, or None for any
+
+
+class Properties(GObject.Object, Mpaio.Worker):
+    """Reports, from the worker process, the values it was rebuilt with."""
+
+    __gtype_name__ = 'MpaioTestProperties'
+
+    number = GObject.Property(type=int, default=0)
+    big = GObject.Property(type=GObject.TYPE_INT64, default=0)
+    ratio = GObject.Property(type=float, default=0.0)
+    flag = GObject.Property(type=bool, default=False)
+    text = GObject.Property(type=str)
+    words = GObject.Property(type=GObject.TYPE_STRV)
+    blob = GObject.Property(type=GLib.Bytes)
+    value = GObject.Property(type=GObject.TYPE_VARIANT)
+
+    plain = 'class default'     # a plain attribute: never crosses
+
+    def do_process(self, chunk):
+        blob = self.blob.get_data() if self.blob is not None else b''
+        return GLib.Variant('a{sv}', {
+            'number': GLib.Variant('i', self.number),
+            'big': GLib.Variant('x', self.big),
+            'ratio': GLib.Variant('d', self.ratio),
+            'flag': GLib.Variant('b', self.flag),
+            'text': GLib.Variant('s', self.text or ''),
+            'words': GLib.Variant('as', self.words or []),
+            'blob': GLib.Variant('ay', blob),
+            'value': GLib.Variant('v', self.value or GLib.Variant('()', ())),
+            'plain': GLib.Variant('s', self.plain),
+        })
+
+    def do_process_callback(self, chunk_index, result):
+        self.seen = result.unpack()
+
+
+class ObjectProperty(GObject.Object, Mpaio.Worker):
+    """Has a property that cannot cross."""
+
+    __gtype_name__ = 'MpaioTestObjectProperty'
+
+    target = GObject.Property(type=GObject.Object)
+
+    def do_process(self, chunk):
+        return GLib.Variant('b', True)
+
+
+def _address(array):
+    return array.__array_interface__['data'][0]
+
+
+class Probe(GObject.Object, Mpaio.Worker):
+    """Describes, from the worker process, the array chunk.as_array() gives:
+    pid, the address element 0 of the whole array would have, whether the
+    view owns or may write its data, dtype, shape and sum."""
+
+    __gtype_name__ = 'MpaioTestProbe'
+
+    dtype = GObject.Property(type=str)
+
+    def __init__(self, **properties):
+        super().__init__(**properties)
+        self.seen = {}
+
+    def do_process(self, chunk):
+        array = chunk.as_array(self.dtype)
+        base = _address(array) - chunk.get_start() * chunk.get_element_size()
+        return GLib.Variant('(ttbbsaxd)', (
+            os.getpid(), base, array.flags.owndata, array.flags.writeable,
+            array.dtype.str, list(array.shape), float(array.sum())))
+
+    def do_process_callback(self, chunk_index, result):
+        self.seen[chunk_index] = result.unpack()
+
+
+class Write(GObject.Object, Mpaio.Worker):
+    """Tries to write to its chunk."""
+
+    __gtype_name__ = 'MpaioTestWrite'
+
+    def do_process(self, chunk):
+        chunk.as_array()[0] = 0
+        return GLib.Variant('b', True)
+
+
+# --- helpers ---------------------------------------------------------------
+
+def int_memory(n):
+    """A sealed memory holding the int64 values 1..n."""
+    return Mpaio.SharedMemory.new_from_array(numpy.arange(1, n + 1, dtype=numpy.int64))
+
+
+def strings(n):
+    return numpy.array([f'foo_{i}' for i in range(n)])
+
+
+def int_iterator(n, chunk_size):
+    return Mpaio.DataIterator.new_for_dtype(int_memory(n), numpy.int64, n, chunk_size)
+
+
+def first_chunk_iterator():
+    """A one-chunk iterator, for workers that do not look at their data."""
+    return int_iterator(4, 4)
+
+
+def start_worker_processes(pool):
+    """Spawns the pool's workers now, so that their pids can be compared."""
+    result = []
+    pool.start_async(None, lambda source, res: result.append(res))
+    context = GLib.MainContext.ref_thread_default()
+    while not result:
+        context.iteration(True)
+    pool.start_finish(result[0])
+    return sorted(pool.dup_worker_pids())
+
+
+def shm_unlink_quietly(name):
+    """shm_unlink() without Python's resource tracker, for names made here."""
+    librt = ctypes.CDLL(None, use_errno=True)
+    librt.shm_unlink(('/' + name.lstrip('/')).encode())
+
+
+class TestCase(unittest.TestCase):
+    """A test case with one pool of N_WORKERS re-run workers per class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pool = Mpaio.ProcessPool.new(N_WORKERS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pool.shutdown()
+        del cls.pool
+
+    def run_workers(self, *pairs, cancellable=None):
+        """Runs (worker, iterator) pairs at once on the class's pool."""
+        orchestrator = Mpaio.Orchestrator.new(self.pool)
+        for worker, iterator in pairs:
+            orchestrator.add(worker, iterator)
+        orchestrator.run(cancellable)
+        return orchestrator
+
+    def assertMpaioError(self, context, code):
+        error = context.exception
+        self.assertTrue(error.matches(Mpaio.error_quark(), code),
+                        f'expected Mpaio.Error.{code.value_nick}, got '
+                        f'{error.domain} {error.code}: {error.message}')
