@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Shared pieces of the Python benchmark peers.
+
+The workload contract (array, chunking, kernel, expected result) and the
+output line are the same for every peer, native or Python:
+
+    WORKLOAD workers=N chunks=C result=R seconds=S
+"""
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    n_elements: int
+    n_chunks: int
+    kernel: str  # "sum" or "mix"
+    dtype: str
+    expected: int
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("startup", 1_000, 1, "sum", "int64", 500_500),
+        Workload("small", 1_000_000, 10_000, "sum", "int64", 500_000_500_000),
+        Workload("sum", 100_000_000, 8, "sum", "int64", 5_000_000_050_000_000),
+        Workload("mix", 4_000_000, 8, "mix", "uint64", 17_859_751_705_182_148_732),
+    )
+}
+
+
+def parse_args(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--workload", required=True, choices=list(WORKLOADS))
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return WORKLOADS[args.workload], args.workers
+
+
+def chunk_bounds(workload):
+    """Chunk i covers [i * n // C, (i + 1) * n // C), as in the C peer."""
+    n, c = workload.n_elements, workload.n_chunks
+    return [(i * n // c, (i + 1) * n // c) for i in range(c)]
+
+
+def combine(workload, chunk_results):
+    """Chunk sums are added, chunk mixes are XORed (in the parent)."""
+    total = 0
+    for r in chunk_results:
+        if workload.kernel == "sum":
+            total += r
+        else:
+            total ^= r
+    return total
+
+
+def create_filled_shm(workload):
+    """Create the shared array 1..n; the caller closes and unlinks it."""
+    dtype = np.dtype(workload.dtype)
+    shm = shared_memory.SharedMemory(create=True,
+                                     size=workload.n_elements * dtype.itemsize)
+    array = np.ndarray((workload.n_elements,), dtype=dtype, buffer=shm.buf)
+    array[:] = np.arange(1, workload.n_elements + 1, dtype=dtype)
+    del array  # no exported buffer may outlive shm.close()
+    return shm
+
+
+def release_shm(shm):
+    shm.close()
+    shm.unlink()
+
+
+# --- kernels (run in the workers) ----------------------------------------
+
+_MIX_ADD = np.uint64(0x9E3779B97F4A7C15)
+_MIX_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_MUL2 = np.uint64(0x94D049BB133111EB)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+def kernel_sum(chunk):
+    return int(chunk.sum(dtype=np.int64))
+
+
+def kernel_mix(chunk):
+    """32 splitmix64 finaliser rounds per element, XOR of the results."""
+    x = np.array(chunk, dtype=np.uint64, copy=True)
+    t = np.empty_like(x)
+    for _ in range(32):
+        x += _MIX_ADD
+        np.right_shift(x, _S30, out=t)
+        x ^= t
+        x *= _MIX_MUL1
+        np.right_shift(x, _S27, out=t)
+        x ^= t
+        x *= _MIX_MUL2
+        np.right_shift(x, _S31, out=t)
+        x ^= t
+    return int(np.bitwise_xor.reduce(x))
+
+
+KERNELS = {"sum": kernel_sum, "mix": kernel_mix}
+
+
+def run_chunk(shm_name, shape, dtype, kernel, start, end):
+    """One task: attach the shared array, run the kernel on [start, end)."""
+    shm = shared_memory.SharedMemory(name=shm_name)
+    try:
+        array = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+        result = KERNELS[kernel](array[start:end])
+        del array
+    finally:
+        shm.close()
+    return result
+
+
+def report(workload, workers, result, seconds):
+    """Print the contract line; exit non-zero if the result is wrong."""
+    print(f"{workload.name} workers={workers} chunks={workload.n_chunks} "
+          f"result={result} seconds={seconds:.9f}", flush=True)
+    if result != workload.expected:
+        print(f"wrong result for {workload.name}: got {result}, "
+              f"expected {workload.expected}", file=sys.stderr)
+        sys.exit(1)
