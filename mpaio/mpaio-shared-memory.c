@@ -37,6 +37,8 @@
  * is constant by contract only.
  */
 
+#define HUGE_PAGE_HINT_SIZE (4 * 1024 * 1024)
+
 /* A mapping outlives the object as long as a GBytes view of it is alive. */
 typedef struct
 {
@@ -93,6 +95,11 @@ mapping_new (int      fd,
                    size, g_strerror (errsv));
       return NULL;
     }
+
+  /* Huge pages, where the system allows them for shared memory, cut the
+   * cost of every worker's page faults on a large array. */
+  if (size >= HUGE_PAGE_HINT_SIZE)
+    madvise (data, size, MADV_HUGEPAGE);
 
   mapping = g_new0 (MpaioMapping, 1);
   g_atomic_ref_count_init (&mapping->ref_count);
