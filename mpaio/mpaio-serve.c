@@ -37,9 +37,12 @@ typedef struct
 } Binding;
 
 /* Results are sent together: when no more work is waiting, or when enough
- * of them pile up for the pool to want them. */
+ * of them pile up, or the oldest has waited long enough, for the pool to
+ * want them. A chunk that takes longer than MAX_PENDING_USEC is thus
+ * reported as soon as it is done. */
 #define MAX_PENDING_RESULTS 64
 #define MAX_PENDING_BYTES (32 * 1024)
+#define MAX_PENDING_USEC 1000
 
 typedef struct
 {
@@ -52,6 +55,7 @@ typedef struct
   guint            n_results;
   gsize            results_size;
   gint64           busy_usec;       /* spent processing the pending results */
+  gint64           pending_since;   /* when the oldest pending result was made */
 } Server;
 
 static void
@@ -196,13 +200,17 @@ server_add_result (Server    *server,
                    GError   **error)
 {
   if (server->n_results == 0)
-    g_variant_builder_init (&server->results, G_VARIANT_TYPE ("a(utv)"));
+    {
+      g_variant_builder_init (&server->results, G_VARIANT_TYPE ("a(utv)"));
+      server->pending_since = g_get_monotonic_time ();
+    }
 
   g_variant_builder_add (&server->results, "(utv)", binding_id, chunk_index, result);
   server->n_results++;
   server->results_size += g_variant_get_size (result) + 24;
 
-  if (server->n_results >= MAX_PENDING_RESULTS || server->results_size >= MAX_PENDING_BYTES)
+  if (server->n_results >= MAX_PENDING_RESULTS || server->results_size >= MAX_PENDING_BYTES ||
+      g_get_monotonic_time () - server->pending_since >= MAX_PENDING_USEC)
     return server_flush_results (server, error);
 
   return TRUE;
