@@ -58,6 +58,8 @@
 #define STDERR_TAIL_SIZE 2048
 #define STDERR_TAIL_LINES 8
 #define STALE_GRACE_MS 200
+#define MAX_STARTUP_FAILURES 3
+#define RESPAWN_DELAY_USEC (50 * 1000)
 #define AUTO_QUEUED_USEC 2000.0
 #define AUTO_MAX_IN_FLIGHT 256
 
@@ -104,6 +106,11 @@ typedef struct
   double            chunk_usec;     /* moving average of the time per chunk */
   GHashTable       *sent;           /* sent_key() of what the worker knows */
   GSource          *stale_timer;
+  GSource          *timeout_timer;
+  guint64           n_popped;       /* replies so far: names the head chunk */
+  guint64           watched;        /* n_popped when the head was timed */
+  gint64            watched_since;
+  MpaioJob         *timed_out;      /* the chunk it was killed for */
   GError           *failure;        /* why the pool gave up on the worker */
   guint             killed : 1;     /* on purpose: do not count a crash */
 } WorkerProcess;
@@ -123,6 +130,7 @@ struct _MpaioProcessPool
   guint         max_workers;
   guint         chunks_in_flight;
   guint         max_retries;
+  guint         chunk_timeout;      /* ms, 0 for none */
 
   GPtrArray    *workers;            /* WorkerProcess* */
   GPtrArray    *runs;               /* MpaioRun*, attached */
@@ -133,6 +141,9 @@ struct _MpaioProcessPool
   GHashTable   *memories;           /* id → MemoryUse */
   GQueue        start_tasks;
   GQueue        shutdown_tasks;
+  guint         startup_failures; /* in a row */
+  gint64        respawn_after;
+  GSource      *respawn_timer;
 
   guint         closed : 1;
   guint         dispatching : 1;
@@ -150,6 +161,7 @@ enum {
   PROP_CHUNKS_IN_FLIGHT,
   PROP_MAX_RETRIES,
   PROP_N_WORKERS,
+  PROP_CHUNK_TIMEOUT,
   PROP_MAX_WORKERS,
   N_PROPS
 };
@@ -157,6 +169,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void pool_dispatch (MpaioProcessPool *self);
+static void worker_head_changed (WorkerProcess *w);
 static void worker_abandon (WorkerProcess *w, GError *error);
 
 static gpointer
@@ -192,6 +205,7 @@ worker_close (WorkerProcess *w)
   destroy_source (&w->in_source);
   destroy_source (&w->out_source);
   destroy_source (&w->stale_timer);
+  destroy_source (&w->timeout_timer);
   g_queue_clear_full (&w->out_queue, (GDestroyNotify) out_packet_free);
   if (w->unsent != NULL)
     g_ptr_array_set_size (w->unsent, 0);
@@ -358,6 +372,8 @@ worker_add_job (WorkerProcess *w,
   worker_send_setup (w, mpaio_run_get_pair (job->run, job->pair));
   g_queue_push_tail (&w->in_flight, job);
   g_ptr_array_add (w->unsent, job);
+  if (w->in_flight.length == 1)
+    worker_head_changed (w);
 }
 
 /* Sends the queued jobs as one PROCESS message per run of jobs of the same
@@ -512,6 +528,22 @@ worker_reclaim_jobs (WorkerProcess *w,
           mpaio_run_fail (run, g_error_copy (w->failure));
           mpaio_job_free (job);
         }
+      else if (job == w->timed_out && ++job->attempts > self->max_retries)
+        {
+          mpaio_run_fail (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_TIMED_OUT,
+                                            _("%s took longer than %u ms on chunk %" G_GUINT64_FORMAT
+                                              " (elements %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                                              "), %u times; make the chunks smaller or raise the "
+                                              "pool's chunk-timeout"),
+                                            mpaio_job_get_worker_name (job), self->chunk_timeout,
+                                            job->chunk, job->start, job->end, job->attempts));
+          mpaio_job_free (job);
+        }
+      else if (job == w->timed_out)
+        {
+          job->suspect = TRUE;
+          mpaio_run_requeue (run, job);
+        }
       else if (w->killed)
         {
           mpaio_run_requeue (run, job);
@@ -581,6 +613,44 @@ on_stderr (int           fd,
   return G_SOURCE_CONTINUE;
 }
 
+/* A worker died before its handshake. A program that cannot be a worker
+ * (no mpaio_serve_if_worker(), another protocol version) fails the runs at
+ * once or after a few tries; a worker that was merely killed while it
+ * started is replaced, after a delay that grows with each failure in a row,
+ * so that a program that dies at start-up does not spin. */
+static void
+pool_startup_failed (MpaioProcessPool *self,
+                     WorkerProcess    *w,
+                     const char       *exit_description)
+{
+  g_autofree char *output = worker_describe_stderr (w);
+  g_autoptr(GError) error = NULL;
+
+  self->startup_failures++;
+
+  if (w->failure == NULL && self->startup_failures < MAX_STARTUP_FAILURES)
+    {
+      gint64 delay = RESPAWN_DELAY_USEC << (self->startup_failures - 1);
+
+      g_debug ("Worker process %d %s before it was ready; respawning in %" G_GINT64_FORMAT " ms",
+               w->pid, exit_description, delay / 1000);
+      self->respawn_after = g_get_monotonic_time () + delay;
+      return;
+    }
+
+  if (w->failure != NULL)
+    error = g_error_copy (w->failure);
+  else
+    error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
+                         _("Worker process %d %s before it was ready, like the %u before it; "
+                           "check that the program calls mpaio_serve_if_worker() early in "
+                           "main; %s"),
+                         w->pid, exit_description, self->startup_failures - 1, output);
+
+  self->startup_failures = 0;
+  pool_fail_runs (self, error);
+}
+
 /* Takes @w out of the pool without freeing it. */
 static void
 pool_forget_worker (MpaioProcessPool *self,
@@ -614,21 +684,8 @@ on_worker_exited (GObject      *object,
 
   g_debug ("Worker process %d %s", w->pid, exit_description);
 
-  if (w->state == WORKER_STARTING && !self->closed)
-    {
-      g_autofree char *output = worker_describe_stderr (w);
-      g_autoptr(GError) spawn_error = NULL;
-
-      if (w->failure != NULL)
-        spawn_error = g_error_copy (w->failure);
-      else
-        spawn_error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
-                                   _("Worker process %d %s before it was ready; check that "
-                                     "the program calls mpaio_serve_if_worker() early in "
-                                     "main; %s"),
-                                   w->pid, exit_description, output);
-      pool_fail_runs (self, spawn_error);
-    }
+  if (w->state == WORKER_STARTING && !self->closed && !w->killed)
+    pool_startup_failed (self, w, exit_description);
 
   worker_reclaim_jobs (w, exit_description);
   worker_free (w);
@@ -695,6 +752,63 @@ worker_check_stale (WorkerProcess *w)
   g_source_attach (w->stale_timer, w->pool->context);
 }
 
+static void worker_watch_head (WorkerProcess *w);
+
+static gboolean
+on_chunk_timeout (gpointer user_data)
+{
+  WorkerProcess *w = user_data;
+  MpaioJob *head = g_queue_peek_head (&w->in_flight);
+
+  g_clear_pointer (&w->timeout_timer, g_source_unref);
+
+  if (head != NULL && w->watched == w->n_popped &&
+      g_get_monotonic_time () - w->watched_since >= (gint64) w->pool->chunk_timeout * 1000)
+    {
+      g_debug ("Worker process %d took too long on chunk %" G_GUINT64_FORMAT, w->pid, head->chunk);
+      w->timed_out = head;
+      worker_kill (w);
+      return G_SOURCE_REMOVE;
+    }
+
+  worker_watch_head (w);
+  return G_SOURCE_REMOVE;
+}
+
+/* Times the chunk at the head of the queue, which is the one the worker is
+ * on (it reports a chunk within a millisecond of finishing it). */
+static void
+worker_watch_head (WorkerProcess *w)
+{
+  guint timeout = w->pool->chunk_timeout;
+  gint64 deadline, now;
+
+  if (timeout == 0 || w->timeout_timer != NULL || w->fd < 0 || w->in_flight.length == 0)
+    return;
+
+  if (w->watched != w->n_popped || w->watched_since == 0)
+    {
+      w->watched = w->n_popped;
+      w->watched_since = g_get_monotonic_time ();
+    }
+
+  now = g_get_monotonic_time ();
+  deadline = w->watched_since + (gint64) timeout * 1000;
+  w->timeout_timer = g_timeout_source_new (MAX (deadline - now, 0) / 1000 + 1);
+  g_source_set_callback (w->timeout_timer, on_chunk_timeout, w, NULL);
+  g_source_set_static_name (w->timeout_timer, "[mpaio] chunk timeout");
+  g_source_attach (w->timeout_timer, w->pool->context);
+}
+
+static void
+worker_head_changed (WorkerProcess *w)
+{
+  if (w->watched != w->n_popped)
+    w->watched_since = 0;
+  worker_watch_head (w);
+  worker_check_stale (w);
+}
+
 static GError *
 error_from_worker (MpaioJob   *job,
                    const char *domain,
@@ -739,6 +853,7 @@ worker_pop_job (WorkerProcess  *w,
       return NULL;
     }
 
+  w->n_popped++;
   return g_queue_pop_head (&w->in_flight);
 }
 
@@ -784,7 +899,7 @@ worker_handle_results (WorkerProcess *w,
         return TRUE;  /* a callback shut the pool down */
     }
 
-  worker_check_stale (w);
+  worker_head_changed (w);
   return TRUE;
 }
 
@@ -804,7 +919,7 @@ worker_handle_error (WorkerProcess *w,
     return FALSE;
 
   mpaio_run_fail (job->run, error_from_worker (job, domain, code, text));
-  worker_check_stale (w);
+  worker_head_changed (w);
   return TRUE;
 }
 
@@ -839,6 +954,7 @@ worker_handle_hello (WorkerProcess *w,
     }
 
   w->state = WORKER_READY;
+  w->pool->startup_failures = 0;
   pool_complete_start (w->pool);
   return TRUE;
 }
@@ -1068,9 +1184,33 @@ pool_has_pending (MpaioProcessPool *self)
   return FALSE;
 }
 
+static gboolean
+on_respawn_time (gpointer user_data)
+{
+  MpaioProcessPool *self = user_data;
+
+  g_clear_pointer (&self->respawn_timer, g_source_unref);
+  pool_dispatch (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 pool_spawn_missing (MpaioProcessPool *self)
 {
+  gint64 wait = self->respawn_after - g_get_monotonic_time ();
+
+  if (wait > 0)
+    {
+      if (self->respawn_timer == NULL)
+        {
+          self->respawn_timer = g_timeout_source_new (wait / 1000 + 1);
+          g_source_set_callback (self->respawn_timer, on_respawn_time, self, NULL);
+          g_source_set_static_name (self->respawn_timer, "[mpaio] respawn");
+          g_source_attach (self->respawn_timer, self->context);
+        }
+      return;
+    }
+
   while (self->workers->len < self->max_workers)
     {
       g_autoptr(GError) error = NULL;
@@ -1394,6 +1534,7 @@ mpaio_process_pool_dispose (GObject *object)
 
   pool_close (self);
   g_ptr_array_set_size (self->workers, 0);
+  destroy_source (&self->respawn_timer);
 
   G_OBJECT_CLASS (mpaio_process_pool_parent_class)->dispose (object);
 }
@@ -1439,6 +1580,10 @@ mpaio_process_pool_get_property (GObject    *object,
       g_value_set_uint (value, self->workers->len);
       break;
 
+    case PROP_CHUNK_TIMEOUT:
+      g_value_set_uint (value, self->chunk_timeout);
+      break;
+
     case PROP_MAX_WORKERS:
       g_value_set_uint (value, self->max_workers);
       break;
@@ -1470,6 +1615,10 @@ mpaio_process_pool_set_property (GObject      *object,
 
     case PROP_MAX_RETRIES:
       mpaio_process_pool_set_max_retries (self, g_value_get_uint (value));
+      break;
+
+    case PROP_CHUNK_TIMEOUT:
+      mpaio_process_pool_set_chunk_timeout (self, g_value_get_uint (value));
       break;
 
     case PROP_MAX_WORKERS:
@@ -1535,6 +1684,19 @@ mpaio_process_pool_class_init (MpaioProcessPoolClass *klass)
     g_param_spec_uint ("n-workers", NULL, NULL,
                        0, G_MAXUINT, 0,
                        (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * MpaioProcessPool:chunk-timeout:
+   *
+   * How long a worker may spend on one chunk, in milliseconds, or 0 for no
+   * limit. A worker that takes longer is killed; the chunk is retried like a
+   * crashed one ([property@Mpaio.ProcessPool:max-retries]), and then its run
+   * fails with %MPAIO_ERROR_TIMED_OUT.
+   */
+  properties[PROP_CHUNK_TIMEOUT] =
+    g_param_spec_uint ("chunk-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS - 1, properties);
   g_object_class_override_property (object_class, PROP_MAX_WORKERS, "max-workers");
@@ -1677,6 +1839,42 @@ mpaio_process_pool_set_max_retries (MpaioProcessPool *self,
 
   self->max_retries = max_retries;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_RETRIES]);
+}
+
+/**
+ * mpaio_process_pool_get_chunk_timeout:
+ * @self: a pool
+ *
+ * Returns: how long a worker may spend on one chunk, in milliseconds, or 0
+ */
+guint
+mpaio_process_pool_get_chunk_timeout (MpaioProcessPool *self)
+{
+  g_return_val_if_fail (MPAIO_IS_PROCESS_POOL (self), 0);
+
+  return self->chunk_timeout;
+}
+
+/**
+ * mpaio_process_pool_set_chunk_timeout:
+ * @self: a pool
+ * @chunk_timeout: how long a worker may spend on one chunk, in
+ *   milliseconds, or 0 for no limit
+ *
+ * Sets [property@Mpaio.ProcessPool:chunk-timeout]. It applies to the chunks
+ * that start after the change.
+ */
+void
+mpaio_process_pool_set_chunk_timeout (MpaioProcessPool *self,
+                                      guint             chunk_timeout)
+{
+  g_return_if_fail (MPAIO_IS_PROCESS_POOL (self));
+
+  if (self->chunk_timeout == chunk_timeout)
+    return;
+
+  self->chunk_timeout = chunk_timeout;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHUNK_TIMEOUT]);
 }
 
 /**

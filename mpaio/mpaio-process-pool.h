@@ -32,6 +32,11 @@ MPAIO_AVAILABLE_IN_ALL
 void                mpaio_process_pool_set_max_retries (MpaioProcessPool     *self,
                                                         guint                 max_retries);
 MPAIO_AVAILABLE_IN_ALL
+guint               mpaio_process_pool_get_chunk_timeout (MpaioProcessPool   *self);
+MPAIO_AVAILABLE_IN_ALL
+void                mpaio_process_pool_set_chunk_timeout (MpaioProcessPool   *self,
+                                                        guint                 chunk_timeout);
+MPAIO_AVAILABLE_IN_ALL
 guint               mpaio_process_pool_get_n_workers   (MpaioProcessPool     *self);
 MPAIO_AVAILABLE_IN_ALL
 int                *mpaio_process_pool_dup_worker_pids (MpaioProcessPool     *self,

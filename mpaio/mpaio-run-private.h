@@ -56,7 +56,6 @@ guint         mpaio_run_get_n_pairs  (MpaioRun         *run);
 MpaioRunPair *mpaio_run_get_pair     (MpaioRun         *run,
                                       guint             index);
 guint64       mpaio_run_get_n_total  (MpaioRun         *run);
-GMainContext *mpaio_run_get_context  (MpaioRun         *run);
 gboolean      mpaio_run_is_finished  (MpaioRun         *run);
 gboolean      mpaio_run_has_pending  (MpaioRun         *run);
 MpaioJob     *mpaio_run_pull         (MpaioRun         *run);

@@ -109,12 +109,6 @@ mpaio_run_get_n_total (MpaioRun *run)
   return run->n_total;
 }
 
-GMainContext *
-mpaio_run_get_context (MpaioRun *run)
-{
-  return g_task_get_context (run->task);
-}
-
 gboolean
 mpaio_run_is_finished (MpaioRun *run)
 {
@@ -155,13 +149,17 @@ finish (MpaioRun *run,
     }
 
   run->finished = TRUE;
-  task = g_object_ref (run->task);
+  task = g_steal_pointer (&run->task);
 
   if (run->attached)
     {
       run->attached = FALSE;
       mpaio_executor_detach_run (run->executor, run);
     }
+
+  /* Jobs of the run that linger in the executor must keep neither the
+   * executor nor the orchestrator alive. */
+  g_clear_object (&run->executor);
 
   run->progress (run->progress_data, run->n_done, TRUE);
 

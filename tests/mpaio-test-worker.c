@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * An explicit worker program, as MpaioProcessPool:argv runs it: it registers
- * the test worker types (unless told not to) and serves. */
+ * the test worker types (unless told not to) and serves. With
+ * "--die-once FILE", the first instance to create FILE exits before its
+ * handshake. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test-workers.h"
 
@@ -14,6 +18,10 @@ main (int   argc,
 {
   if (argc < 2 || strcmp (argv[1], "--no-register") != 0)
     test_workers_register ();
+
+  if (argc == 4 && strcmp (argv[2], "--die-once") == 0 &&
+      open (argv[3], O_CREAT | O_EXCL | O_WRONLY, 0600) >= 0)
+    return 3;
 
   if (!mpaio_is_worker_process ())
     {

@@ -4,8 +4,6 @@
  * program as their workers, so main() serves before anything else. */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -15,25 +13,6 @@
 #define N_VALUES 1000
 
 static MpaioProcessPool *shared_pool;
-
-static MpaioOrchestrator *
-make_sum_run (MpaioExecutor      *executor,
-              guint64             n_values,
-              guint64             chunk_size,
-              TestSumWorker     **worker_out)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (n_values);
-  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new_for_dtype (memory, "<i8", n_values,
-                                                                              chunk_size, &error);
-  MpaioOrchestrator *orchestrator = mpaio_orchestrator_new (executor);
-  TestSumWorker *worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
-
-  g_assert_no_error (error);
-  mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), iterator);
-  *worker_out = worker;
-  return orchestrator;
-}
 
 static void
 test_sum_chunk_sizes (void)
@@ -45,7 +24,7 @@ test_sum_chunk_sizes (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(TestSumWorker) worker = NULL;
       g_autoptr(MpaioOrchestrator) orchestrator =
-        make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, chunk_sizes[i], &worker);
+        test_make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, chunk_sizes[i], &worker);
       guint64 n_chunks = (N_VALUES + chunk_sizes[i] - 1) / chunk_sizes[i];
 
       g_assert_true (test_run_sync (orchestrator, NULL, &error));
@@ -90,7 +69,7 @@ test_two_workers_at_once (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) sum = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator =
-    make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 100, &sum);
+    test_make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 100, &sum);
   g_autoptr(TestConcatWorker) concat = g_object_new (TEST_TYPE_CONCAT_WORKER, NULL);
   g_autoptr(MpaioDataIterator) strings = make_strings_iterator (100, 20);
   g_autoptr(GString) expected = g_string_new (NULL);
@@ -114,8 +93,8 @@ test_orchestrators_share_pool (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) a = NULL;
   g_autoptr(TestSumWorker) b = NULL;
-  g_autoptr(MpaioOrchestrator) first = make_sum_run (MPAIO_EXECUTOR (shared_pool), 500, 10, &a);
-  g_autoptr(MpaioOrchestrator) second = make_sum_run (MPAIO_EXECUTOR (shared_pool), 300, 7, &b);
+  g_autoptr(MpaioOrchestrator) first = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 500, 10, &a);
+  g_autoptr(MpaioOrchestrator) second = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 300, 7, &b);
 
   /* Both at once on one pool. */
   mpaio_orchestrator_run_async (second, NULL, NULL, NULL);
@@ -140,7 +119,7 @@ test_callbacks_on_caller_context (void)
   g_main_context_push_thread_default (context);
 
   pool = mpaio_process_pool_new (2);
-  orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 50, &worker);
+  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 50, &worker);
   worker->expected_context = context;
 
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
@@ -160,7 +139,7 @@ test_pool_refuses_other_context (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator =
-    make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
+    test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
 
   g_main_context_push_thread_default (context);
   g_assert_false (test_run_sync (orchestrator, NULL, &error));
@@ -217,7 +196,7 @@ test_progress (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator =
-    make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 40, &worker);
+    test_make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 40, &worker);
   Progress progress = { 0 };
   guint n_running_notifies = 0;
 
@@ -254,7 +233,7 @@ test_cancel_mid_run (void)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (2);
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &worker);
   g_autoptr(TestSumWorker) again = NULL;
   g_autoptr(MpaioOrchestrator) next = NULL;
 
@@ -269,7 +248,7 @@ test_cancel_mid_run (void)
   g_assert_cmpuint (worker->n_callbacks, <, 10);
 
   /* The same pool completes the next run, although a worker was stuck. */
-  next = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &again);
+  next = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &again);
   g_clear_error (&error);
   g_assert_true (test_run_sync (next, NULL, &error));
   g_assert_no_error (error);
@@ -282,7 +261,7 @@ test_cancel_before_start (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
 
   g_cancellable_cancel (cancellable);
   g_assert_false (test_run_sync (orchestrator, cancellable, &error));
@@ -295,7 +274,7 @@ test_run_while_running (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 5, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 5, &worker);
 
   mpaio_orchestrator_run_async (orchestrator, NULL, NULL, NULL);
   g_assert_false (test_run_sync (orchestrator, NULL, &error));
@@ -387,7 +366,7 @@ test_bad_input_unknown_type (void)
   g_auto(GStrv) argv = test_worker_argv (FALSE);
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new_for_argv ((const char * const *) argv, 1);
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
 
   assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_UNKNOWN_WORKER_TYPE);
 }
@@ -396,7 +375,7 @@ static void
 test_bad_input_null_result (void)
 {
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
 
   g_object_set (worker, "null-on-chunk", (gint64) 1, NULL);
   assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT);
@@ -406,7 +385,7 @@ static void
 test_bad_input_wrong_result_type (void)
 {
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 10, 5, &worker);
 
   g_object_set (worker, "wrong-type", TRUE, NULL);
   assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT);
@@ -464,7 +443,7 @@ test_worker_error (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
   g_autoptr(TestSumWorker) again = NULL;
   g_autoptr(MpaioOrchestrator) next = NULL;
 
@@ -476,7 +455,7 @@ test_worker_error (void)
   g_assert_false (g_hash_table_contains (worker->seen_chunks, GSIZE_TO_POINTER (4 + 1)));
 
   /* The pool is fine. */
-  next = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &again);
+  next = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &again);
   g_clear_error (&error);
   g_assert_true (test_run_sync (next, NULL, &error));
   g_assert_no_error (error);
@@ -490,7 +469,7 @@ test_crash_is_retried (void)
   g_autofree char *dir = g_dir_make_tmp ("mpaio-test-XXXXXX", &error);
   g_autofree char *marker = g_build_filename (dir, "crashed", NULL);
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 100, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 100, &worker);
 
   g_object_set (worker, "crash-once-file", marker, NULL);
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
@@ -509,7 +488,7 @@ assert_crash_reported (const char *property,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
   g_autoptr(TestSumWorker) again = NULL;
   g_autoptr(MpaioOrchestrator) next = NULL;
 
@@ -523,7 +502,7 @@ assert_crash_reported (const char *property,
   g_assert_nonnull (strstr (error->message, "after 3 attempts"));
   g_assert_false (g_hash_table_contains (worker->seen_chunks, GSIZE_TO_POINTER (3 + 1)));
 
-  next = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &again);
+  next = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &again);
   g_clear_error (&error);
   g_assert_true (test_run_sync (next, NULL, &error));
   g_assert_no_error (error);
@@ -541,7 +520,7 @@ test_crash_stderr_tail (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
 
   g_object_set (worker, "crash-on-chunk", (gint64) 2, NULL);
   g_assert_false (test_run_sync (orchestrator, NULL, &error));
@@ -566,7 +545,7 @@ test_input_is_read_only (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
 
   g_object_set (worker, "write-input", TRUE, NULL);
   g_assert_false (test_run_sync (orchestrator, NULL, &error));
@@ -598,7 +577,7 @@ test_explicit_argv (void)
   g_auto(GStrv) argv = test_worker_argv (TRUE);
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new_for_argv ((const char * const *) argv, 2);
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 100, &worker);
 
   g_assert_cmpstrv (mpaio_process_pool_get_argv (pool), argv);
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
@@ -617,10 +596,25 @@ test_spawn_failures (void)
     {
       g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new_for_argv (argvs[i], 2);
       g_autoptr(TestSumWorker) worker = NULL;
-      g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
+      g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
 
       assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED);
     }
+}
+
+static void
+test_spawn_gives_up (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *quitter[] = { "/bin/true", NULL };
+  g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new_for_argv (quitter, 1);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
+
+  /* Tried three times, with a pause between, then given up. */
+  g_assert_false (test_run_sync (orchestrator, NULL, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED);
+  g_assert_nonnull (strstr (error->message, "exited with status 0 before it was ready, like the 2 before it"));
 }
 
 static void
@@ -655,7 +649,7 @@ test_start_up_front (void)
   g_assert_cmpuint (mpaio_process_pool_get_n_workers (pool), ==, 3);
   pids_before = mpaio_process_pool_dup_worker_pids (pool, &n_before);
 
-  orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 10, &worker);
+  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 10, &worker);
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
   g_assert_no_error (error);
 
@@ -664,57 +658,13 @@ test_start_up_front (void)
   g_assert_cmpmem (pids_before, n_before * sizeof (int), pids_after, n_after * sizeof (int));
 }
 
-static gboolean
-pids_gone (const int *pids,
-           guint      n_pids)
-{
-  for (guint i = 0; i < n_pids; i++)
-    if (kill (pids[i], 0) == 0 || errno != ESRCH)
-      return FALSE;
-
-  return TRUE;
-}
-
-static gboolean
-on_deadline (gpointer user_data)
-{
-  g_error ("Worker processes outlived their pool");
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_tick (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-/* Iterates until the processes are gone, checking every few milliseconds;
- * a deadline turns a hang into a failure. */
-static void
-wait_for_pids_gone (const int *pids,
-                    guint      n_pids)
-{
-  guint deadline = g_timeout_add_seconds (20, on_deadline, NULL);
-
-  while (!pids_gone (pids, n_pids))
-    {
-      gboolean ticked = FALSE;
-
-      g_timeout_add_once (5, on_tick, &ticked);
-      while (!ticked)
-        g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (deadline);
-}
-
 static int *
 run_once (MpaioProcessPool *pool,
           guint            *n_pids)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), N_VALUES, 10, &worker);
 
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
   g_assert_no_error (error);
@@ -730,10 +680,10 @@ test_dispose_leaves_no_worker (void)
 
   pids = run_once (pool, &n_pids);
   g_assert_cmpuint (n_pids, ==, 2);
-  g_assert_false (pids_gone (pids, n_pids));
+  g_assert_false (test_pids_gone (pids, n_pids));
 
   g_object_unref (pool);
-  wait_for_pids_gone (pids, n_pids);
+  test_wait_for_pids_gone (pids, n_pids);
 }
 
 static void
@@ -766,14 +716,14 @@ test_shutdown (void)
     g_main_context_iteration (NULL, TRUE);
 
   /* Complete means reaped. */
-  g_assert_true (pids_gone (pids, n_pids));
+  g_assert_true (test_pids_gone (pids, n_pids));
   g_assert_cmpuint (mpaio_process_pool_get_n_workers (pool), ==, 0);
 
   mpaio_executor_shutdown_async (MPAIO_EXECUTOR (pool), NULL, on_shutdown, &n_done);
   while (n_done < 3)
     g_main_context_iteration (NULL, TRUE);
 
-  orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
+  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 10, 5, &worker);
   assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_CLOSED);
 }
 
@@ -783,7 +733,7 @@ test_shutdown_during_run (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (2);
   g_autoptr(TestSumWorker) worker = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (MPAIO_EXECUTOR (pool), 100, 10, &worker);
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 100, 10, &worker);
   guint n_done = 0;
 
   g_object_set (worker, "block-on-chunk", (gint64) 0, NULL);
@@ -836,6 +786,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/process-pool/input-is-read-only", test_input_is_read_only);
   g_test_add_func ("/mpaio/process-pool/explicit-argv", test_explicit_argv);
   g_test_add_func ("/mpaio/process-pool/spawn-failures", test_spawn_failures);
+  g_test_add_func ("/mpaio/process-pool/spawn-gives-up", test_spawn_gives_up);
   g_test_add_func ("/mpaio/process-pool/start-up-front", test_start_up_front);
   g_test_add_func ("/mpaio/process-pool/dispose-leaves-no-worker", test_dispose_leaves_no_worker);
   g_test_add_func ("/mpaio/process-pool/shutdown", test_shutdown);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ enum {
   SUM_PROP_BLOCK_ON_CHUNK,
   SUM_PROP_NULL_ON_CHUNK,
   SUM_PROP_CRASH_ONCE_FILE,
+  SUM_PROP_BLOCK_ONCE_FILE,
+  SUM_PROP_BLOCK_ALL,
   SUM_PROP_WRONG_TYPE,
   SUM_PROP_WRITE_INPUT,
   SUM_N_PROPS
@@ -74,6 +77,20 @@ test_sum_worker_process (MpaioWorker  *worker,
       if (fd >= 0)
         raise (SIGKILL);
     }
+
+  /* Blocks the first time any worker gets here: the file says it did. */
+  if (self->block_once_file != NULL && index == 0)
+    {
+      int fd = open (self->block_once_file, O_CREAT | O_EXCL | O_WRONLY, 0600);
+
+      if (fd >= 0)
+        for (;;)
+          pause ();
+    }
+
+  if (self->block_all)
+    for (;;)
+      pause ();
 
   if (self->write_input)
     ((gint64 *) values)[0] = 42;
@@ -148,6 +165,10 @@ test_sum_worker_get_property (GObject    *object,
     g_value_set_int64 (value, *field);
   else if (prop_id == SUM_PROP_CRASH_ONCE_FILE)
     g_value_set_string (value, self->crash_once_file);
+  else if (prop_id == SUM_PROP_BLOCK_ONCE_FILE)
+    g_value_set_string (value, self->block_once_file);
+  else if (prop_id == SUM_PROP_BLOCK_ALL)
+    g_value_set_boolean (value, self->block_all);
   else if (prop_id == SUM_PROP_WRONG_TYPE)
     g_value_set_boolean (value, self->wrong_type);
   else
@@ -170,6 +191,13 @@ test_sum_worker_set_property (GObject      *object,
       g_free (self->crash_once_file);
       self->crash_once_file = g_value_dup_string (value);
     }
+  else if (prop_id == SUM_PROP_BLOCK_ONCE_FILE)
+    {
+      g_free (self->block_once_file);
+      self->block_once_file = g_value_dup_string (value);
+    }
+  else if (prop_id == SUM_PROP_BLOCK_ALL)
+    self->block_all = g_value_get_boolean (value);
   else if (prop_id == SUM_PROP_WRONG_TYPE)
     self->wrong_type = g_value_get_boolean (value);
   else
@@ -182,6 +210,7 @@ test_sum_worker_finalize (GObject *object)
   TestSumWorker *self = TEST_SUM_WORKER (object);
 
   g_free (self->crash_once_file);
+  g_free (self->block_once_file);
   g_hash_table_unref (self->seen_chunks);
 
   G_OBJECT_CLASS (test_sum_worker_parent_class)->finalize (object);
@@ -206,6 +235,10 @@ test_sum_worker_class_init (TestSumWorkerClass *klass)
                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_CRASH_ONCE_FILE] =
     g_param_spec_string ("crash-once-file", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  pspecs[SUM_PROP_BLOCK_ONCE_FILE] =
+    g_param_spec_string ("block-once-file", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  pspecs[SUM_PROP_BLOCK_ALL] =
+    g_param_spec_boolean ("block-all", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_WRONG_TYPE] =
     g_param_spec_boolean ("wrong-type", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_WRITE_INPUT] =
@@ -558,4 +591,87 @@ test_worker_argv (gboolean register_types)
   argv[0] = g_test_build_filename (G_TEST_BUILT, "mpaio-test-worker", NULL);
   argv[1] = g_strdup (register_types ? "--register" : "--no-register");
   return argv;
+}
+
+/* A run summing 1..n_values on @executor; the worker is returned for its
+ * totals. */
+MpaioOrchestrator *
+test_make_sum_run (MpaioExecutor  *executor,
+                   guint64         n_values,
+                   guint64         chunk_size,
+                   TestSumWorker **worker_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (n_values);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new_for_dtype (memory, "<i8", n_values,
+                                                                              chunk_size, &error);
+  MpaioOrchestrator *orchestrator = mpaio_orchestrator_new (executor);
+  TestSumWorker *worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
+
+  g_assert_no_error (error);
+  mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), iterator);
+  *worker_out = worker;
+  return orchestrator;
+}
+
+/* Whether each process has exited: gone, or a zombie that nobody reaped
+ * yet (orphans wait for init). */
+gboolean
+test_pids_gone (const int *pids,
+                guint      n_pids)
+{
+  for (guint i = 0; i < n_pids; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pids[i]);
+      g_autofree char *stat = NULL;
+      const char *state;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+
+      state = strrchr (stat, ')');
+      if (state == NULL || state[1] == '\0' || state[2] != 'Z')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+on_tick (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Lets the main context run for a few milliseconds: for loops that wait
+ * for something outside it, such as another process exiting. */
+void
+test_iterate_a_while (void)
+{
+  gboolean ticked = FALSE;
+
+  g_timeout_add_once (5, on_tick, &ticked);
+  while (!ticked)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  g_error ("Processes did not exit");
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates until the processes are gone; a generous deadline turns a hang
+ * into a failure. */
+void
+test_wait_for_pids_gone (const int *pids,
+                         guint      n_pids)
+{
+  guint deadline = g_timeout_add_seconds (20, on_deadline, NULL);
+
+  while (!test_pids_gone (pids, n_pids))
+    test_iterate_a_while ();
+
+  g_source_remove (deadline);
 }

@@ -23,6 +23,8 @@ struct _TestSumWorker
   gint64        block_on_chunk;
   gint64        null_on_chunk;
   char         *crash_once_file;
+  char         *block_once_file;
+  gboolean      block_all;
   gboolean      wrong_type;
   gboolean      write_input;
 
@@ -59,5 +61,14 @@ gboolean           test_run_sync          (MpaioOrchestrator *orchestrator,
                                            GCancellable      *cancellable,
                                            GError           **error);
 char             **test_worker_argv       (gboolean           register_types);
+MpaioOrchestrator *test_make_sum_run      (MpaioExecutor     *executor,
+                                           guint64            n_values,
+                                           guint64            chunk_size,
+                                           TestSumWorker    **worker_out);
+gboolean           test_pids_gone         (const int         *pids,
+                                           guint              n_pids);
+void               test_wait_for_pids_gone (const int        *pids,
+                                           guint              n_pids);
+void               test_iterate_a_while   (void);
 
 G_END_DECLS
