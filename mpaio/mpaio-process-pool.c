@@ -384,6 +384,23 @@ worker_send_jobs (WorkerProcess *w)
   g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (guint64) * 3);
   guint i = 0;
 
+  /* A run can end while the pool fills workers (an iterator gave a bad
+   * range); its binding is gone, so its jobs are dropped unsent. */
+  for (guint j = 0; j < w->unsent->len; )
+    {
+      MpaioJob *job = g_ptr_array_index (w->unsent, j);
+
+      if (!mpaio_run_is_finished (job->run))
+        {
+          j++;
+          continue;
+        }
+
+      g_queue_remove (&w->in_flight, job);
+      g_ptr_array_remove_index (w->unsent, j);
+      mpaio_job_free (job);
+    }
+
   while (i < w->unsent->len)
     {
       MpaioJob *first = g_ptr_array_index (w->unsent, i);

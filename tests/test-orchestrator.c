@@ -425,17 +425,41 @@ test_broken_iterator_init (TestBrokenIterator *self)
 }
 
 static void
+run_sum_on (MpaioProcessPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 100, 10, &worker);
+
+  g_assert_true (test_run_sync (orchestrator, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (worker->total, ==, test_sum_1_to_n (100));
+}
+
+static void
 test_bad_input_chunk_range (void)
 {
+  g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (1);
   g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (10);
   g_autoptr(MpaioDataIterator) iterator = NULL;
-  g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (shared_pool));
+  g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (pool));
   g_autoptr(TestSumWorker) worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
+  g_autofree int *pids_before = NULL;
+  g_autofree int *pids_after = NULL;
+  guint n_before, n_after;
+
+  run_sum_on (pool);
+  pids_before = mpaio_process_pool_dup_worker_pids (pool, &n_before);
 
   iterator = g_object_new (TEST_TYPE_BROKEN_ITERATOR, "memory", memory, "dtype", "<i8",
                            "chunk-size", (guint64) 5, NULL);
   mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), iterator);
   assert_run_fails (orchestrator, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+
+  /* The worker got nothing it could not handle, and serves on. */
+  run_sum_on (pool);
+  pids_after = mpaio_process_pool_dup_worker_pids (pool, &n_after);
+  g_assert_cmpmem (pids_before, n_before * sizeof (int), pids_after, n_after * sizeof (int));
 }
 
 static void
