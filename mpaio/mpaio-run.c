@@ -158,8 +158,10 @@ finish (MpaioRun *run,
     }
 
   /* Jobs of the run that linger in the executor must keep neither the
-   * executor nor the orchestrator alive. */
+   * executor nor the orchestrator alive; those waiting here for a retry
+   * would keep the run itself alive. */
   g_clear_object (&run->executor);
+  g_queue_clear_full (&run->retries, (GDestroyNotify) mpaio_job_free);
 
   run->progress (run->progress_data, run->n_done, TRUE);
 

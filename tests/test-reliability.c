@@ -403,7 +403,10 @@ test_no_leaks (Fixture       *fixture,
   /* Whatever an earlier test still held may have gone meanwhile; nothing
    * from these 20 pools may stay. */
   g_assert_cmpuint (fds_after, <=, fds_before);
-  g_assert_cmpuint (maps_after, <=, maps_before);
+
+  /* Valgrind maps memory of its own in the process as it goes. */
+  if (g_getenv ("MPAIO_TEST_VALGRIND") == NULL)
+    g_assert_cmpuint (maps_after, <=, maps_before);
   g_assert_cmpuint (count_children (), ==, 0);
 }
 

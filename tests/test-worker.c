@@ -10,12 +10,14 @@ test_defaults_are_left_out (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestPropsWorker) worker = g_object_new (TEST_TYPE_PROPS_WORKER, NULL);
   g_autoptr(GVariant) spec = mpaio_worker_serialize (MPAIO_WORKER (worker), &error);
+  g_autoptr(GVariant) expected = NULL;
 
   g_assert_no_error (error);
   g_assert_true (g_variant_is_of_type (spec, MPAIO_WORKER_SPEC_TYPE));
   g_assert_cmpstr (g_variant_get_type_string (spec), ==, "(sa{sv})");
   g_assert_false (g_variant_is_floating (spec));
-  g_assert_true (g_variant_equal (spec, g_variant_new_parsed ("('TestPropsWorker', @a{sv} {})")));
+  expected = g_variant_ref_sink (g_variant_new_parsed ("('TestPropsWorker', @a{sv} {})"));
+  g_assert_true (g_variant_equal (spec, expected));
 }
 
 static TestPropsWorker *
@@ -52,6 +54,7 @@ test_round_trip (void)
   g_auto(GStrv) words = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GVariant) variant = NULL;
+  g_autoptr(GVariant) expected = NULL;
   g_autofree char *text = NULL;
   gint64 big;
   guint64 ubig;
@@ -71,7 +74,8 @@ test_round_trip (void)
   g_assert_cmpstr (text, ==, "héllo");
   g_assert_cmpstrv (words, ((const char *[]) { "a", "b", NULL }));
   g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "\0\1\2", 3);
-  g_assert_true (g_variant_equal (variant, g_variant_new_parsed ("(1, 'x')")));
+  expected = g_variant_ref_sink (g_variant_new_parsed ("(1, 'x')"));
+  g_assert_true (g_variant_equal (variant, expected));
   g_assert_cmpint (mode, ==, G_TLS_AUTHENTICATION_REQUIRED);
 
   /* Whatever was set comes out the same. */
