@@ -184,8 +184,11 @@ make_executor (const char  *kind,
   if (g_strcmp0 (kind, "process") == 0)
     return MPAIO_EXECUTOR (mpaio_process_pool_new (n_workers));
 
+  if (g_strcmp0 (kind, "thread") == 0)
+    return MPAIO_EXECUTOR (mpaio_thread_pool_new (n_workers));
+
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "Unknown executor “%s”; use process", kind);
+               "Unknown executor “%s”; use process or thread", kind);
   return NULL;
 }
 
@@ -211,7 +214,7 @@ main (int   argc,
   const GOptionEntry entries[] = {
     { "workload", 0, 0, G_OPTION_ARG_STRING, &workload_name, "startup, small, sum or mix", "W" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &n_workers, "Number of workers (default: one per processor)", "N" },
-    { "executor", 0, 0, G_OPTION_ARG_STRING, &executor_name, "process (default)", "E" },
+    { "executor", 0, 0, G_OPTION_ARG_STRING, &executor_name, "process (default) or thread", "E" },
     { "chunks-in-flight", 0, 0, G_OPTION_ARG_INT, &chunks_in_flight, "Chunks each worker holds (default: the pool's)", "N" },
     { NULL }
   };
@@ -233,7 +236,7 @@ main (int   argc,
 
   if (workload == NULL || n_workers < 0)
     {
-      g_printerr ("Usage: %s --workload startup|small|sum|mix [--workers N] [--executor process]\n", argv[0]);
+      g_printerr ("Usage: %s --workload startup|small|sum|mix [--workers N] [--executor process|thread]\n", argv[0]);
       return 2;
     }
 

@@ -844,9 +844,7 @@ error_from_worker (MpaioJob   *job,
   else
     error = g_error_new_literal (quark, code, message);
 
-  g_prefix_error (&error, _("%s failed on chunk %" G_GUINT64_FORMAT " (elements %"
-                            G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "): "),
-                  mpaio_job_get_worker_name (job), job->chunk, job->start, job->end);
+  mpaio_job_prefix_error (job, &error);
   return g_steal_pointer (&error);
 }
 

@@ -72,6 +72,8 @@ void          mpaio_run_start        (MpaioRun         *run);
 
 void          mpaio_job_free         (MpaioJob         *job);
 const char   *mpaio_job_get_worker_name (MpaioJob      *job);
+void          mpaio_job_prefix_error (MpaioJob         *job,
+                                      GError          **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpaioRun, mpaio_run_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpaioJob, mpaio_job_free)

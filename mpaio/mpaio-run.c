@@ -321,3 +321,13 @@ mpaio_job_get_worker_name (MpaioJob *job)
 
   return G_OBJECT_TYPE_NAME (pair->worker);
 }
+
+/* Says which worker and chunk an error of the worker's own came from. */
+void
+mpaio_job_prefix_error (MpaioJob  *job,
+                        GError   **error)
+{
+  g_prefix_error (error, _("%s failed on chunk %" G_GUINT64_FORMAT " (elements %"
+                           G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "): "),
+                  mpaio_job_get_worker_name (job), job->chunk, job->start, job->end);
+}

@@ -13,6 +13,7 @@
 # include "mpaio-worker.h"
 # include "mpaio-executor.h"
 # include "mpaio-process-pool.h"
+# include "mpaio-thread-pool.h"
 # include "mpaio-orchestrator.h"
 # include "mpaio-serve.h"
 #undef MPAIO_INSIDE

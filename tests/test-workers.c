@@ -45,6 +45,8 @@ test_sum_worker_process (MpaioWorker  *worker,
   gint64 index = mpaio_chunk_get_index (chunk);
   gint64 sum = 0;
 
+  g_atomic_int_inc (&self->n_processed);
+
   if (index == self->fail_on_chunk)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "chunk %" G_GINT64_FORMAT " is bad", index);

@@ -29,6 +29,7 @@ struct _TestSumWorker
   gboolean      write_input;
 
   /* Seen in the caller's process. */
+  gint          n_processed;      /* by process(), when it runs here */
   gint64        total;
   guint         n_callbacks;
   GHashTable   *seen_chunks;
