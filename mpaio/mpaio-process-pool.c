@@ -467,12 +467,9 @@ static void
 pool_fail_runs (MpaioProcessPool *self,
                 const GError     *error)
 {
-  g_autoptr(GPtrArray) runs = g_ptr_array_copy (self->runs, (GCopyFunc) mpaio_run_ref, NULL);
   GTask *task;
 
-  g_ptr_array_set_free_func (runs, (GDestroyNotify) mpaio_run_unref);
-  for (guint i = 0; i < runs->len; i++)
-    mpaio_run_fail (g_ptr_array_index (runs, i), g_error_copy (error));
+  mpaio_runs_fail (self->runs, error);
 
   while ((task = g_queue_pop_head (&self->start_tasks)))
     {
@@ -1171,24 +1168,6 @@ pool_spawn_worker (MpaioProcessPool  *self,
   return w;
 }
 
-static MpaioJob *
-pool_pull (MpaioProcessPool *self)
-{
-  for (guint n = 0; n < self->runs->len; n++)
-    {
-      guint index = (self->next_run + n) % self->runs->len;
-      MpaioJob *job = mpaio_run_pull (g_ptr_array_index (self->runs, index));
-
-      if (job != NULL)
-        {
-          self->next_run = index + 1;
-          return job;
-        }
-    }
-
-  return NULL;
-}
-
 static gboolean
 pool_has_pending (MpaioProcessPool *self)
 {
@@ -1290,7 +1269,7 @@ pool_dispatch (MpaioProcessPool *self)
               worker_has_suspect (w))
             continue;
 
-          if (!(job = pool_pull (self)))
+          if (!(job = mpaio_runs_pull (self->runs, &self->next_run)))
             break;
 
           /* A suspect runs alone. */

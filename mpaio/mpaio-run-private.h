@@ -70,6 +70,11 @@ void          mpaio_run_fail         (MpaioRun         *run,
                                       GError           *error);
 void          mpaio_run_start        (MpaioRun         *run);
 
+MpaioJob     *mpaio_runs_pull        (GPtrArray        *runs,
+                                      guint            *next_run);
+void          mpaio_runs_fail        (GPtrArray        *runs,
+                                      const GError     *error);
+
 void          mpaio_job_free         (MpaioJob         *job);
 const char   *mpaio_job_get_worker_name (MpaioJob      *job);
 void          mpaio_job_prefix_error (MpaioJob         *job,

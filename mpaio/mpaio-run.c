@@ -331,3 +331,37 @@ mpaio_job_prefix_error (MpaioJob  *job,
                            G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "): "),
                   mpaio_job_get_worker_name (job), job->chunk, job->start, job->end);
 }
+
+/* Takes the next job from the runs attached to an executor, round-robin
+ * over runs from *@next_run, so that runs sharing an executor progress
+ * together. */
+MpaioJob *
+mpaio_runs_pull (GPtrArray *runs,
+                 guint     *next_run)
+{
+  for (guint n = 0; n < runs->len; n++)
+    {
+      guint index = (*next_run + n) % runs->len;
+      MpaioJob *job = mpaio_run_pull (g_ptr_array_index (runs, index));
+
+      if (job != NULL)
+        {
+          *next_run = index + 1;
+          return job;
+        }
+    }
+
+  return NULL;
+}
+
+/* Fails every run of @runs; each detaches itself from @runs as it ends. */
+void
+mpaio_runs_fail (GPtrArray    *runs,
+                 const GError *error)
+{
+  g_autoptr(GPtrArray) copy = g_ptr_array_copy (runs, (GCopyFunc) mpaio_run_ref, NULL);
+
+  g_ptr_array_set_free_func (copy, (GDestroyNotify) mpaio_run_unref);
+  for (guint i = 0; i < copy->len; i++)
+    mpaio_run_fail (g_ptr_array_index (copy, i), g_error_copy (error));
+}

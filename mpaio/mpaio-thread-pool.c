@@ -158,24 +158,6 @@ on_drain (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static MpaioJob *
-pool_pull (MpaioThreadPool *self)
-{
-  for (guint n = 0; n < self->runs->len; n++)
-    {
-      guint index = (self->next_run + n) % self->runs->len;
-      MpaioJob *job = mpaio_run_pull (g_ptr_array_index (self->runs, index));
-
-      if (job != NULL)
-        {
-          self->next_run = index + 1;
-          return job;
-        }
-    }
-
-  return NULL;
-}
-
 /* Keeps two chunks per thread queued, so that no thread waits for the main
  * context between chunks. */
 static void
@@ -188,7 +170,7 @@ pool_dispatch (MpaioThreadPool *self)
 
   self->dispatching = TRUE;
 
-  while (self->n_in_flight < 2 * self->max_workers && (job = pool_pull (self)))
+  while (self->n_in_flight < 2 * self->max_workers && (job = mpaio_runs_pull (self->runs, &self->next_run)))
     {
       self->n_in_flight++;
       g_thread_pool_push (self->threads, job, NULL);
@@ -245,18 +227,15 @@ mpaio_thread_pool_get_max_workers (MpaioExecutor *executor)
 static void
 pool_close (MpaioThreadPool *self)
 {
-  g_autoptr(GPtrArray) runs = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (self->closed)
     return;
 
   self->closed = TRUE;
-  runs = g_ptr_array_copy (self->runs, (GCopyFunc) mpaio_run_ref, NULL);
-  g_ptr_array_set_free_func (runs, (GDestroyNotify) mpaio_run_unref);
-  for (guint i = 0; i < runs->len; i++)
-    mpaio_run_fail (g_ptr_array_index (runs, i),
-                    g_error_new_literal (MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                                         _("The thread pool was shut down during the run")));
+  error = g_error_new_literal (MPAIO_ERROR, MPAIO_ERROR_CLOSED,
+                               _("The thread pool was shut down during the run"));
+  mpaio_runs_fail (self->runs, error);
 }
 
 static void

@@ -218,15 +218,6 @@ test_progress (void)
 }
 
 static void
-cancel_after_first (MpaioOrchestrator *orchestrator,
-                    GParamSpec        *pspec,
-                    GCancellable      *cancellable)
-{
-  if (mpaio_orchestrator_get_n_chunks_done (orchestrator) >= 1)
-    g_cancellable_cancel (cancellable);
-}
-
-static void
 test_cancel_mid_run (void)
 {
   g_autoptr(GError) error = NULL;
@@ -239,7 +230,7 @@ test_cancel_mid_run (void)
 
   /* Chunk 1 never finishes on its own: only a kill stops it. */
   g_object_set (worker, "block-on-chunk", (gint64) 1, NULL);
-  g_signal_connect (orchestrator, "notify::n-chunks-done", G_CALLBACK (cancel_after_first), cancellable);
+  test_cancel_after_first_result (orchestrator, cancellable);
 
   g_assert_false (test_run_sync (orchestrator, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -110,15 +110,6 @@ test_null_result (void)
 }
 
 static void
-cancel_after_first (MpaioOrchestrator *orchestrator,
-                    GParamSpec        *pspec,
-                    GCancellable      *cancellable)
-{
-  if (mpaio_orchestrator_get_n_chunks_done (orchestrator) >= 1)
-    g_cancellable_cancel (cancellable);
-}
-
-static void
 test_cancel (void)
 {
   g_autoptr(GError) error = NULL;
@@ -129,7 +120,7 @@ test_cancel (void)
   g_autoptr(TestSumWorker) again = NULL;
   g_autoptr(MpaioOrchestrator) next = NULL;
 
-  g_signal_connect (orchestrator, "notify::n-chunks-done", G_CALLBACK (cancel_after_first), cancellable);
+  test_cancel_after_first_result (orchestrator, cancellable);
   g_assert_false (test_run_sync (orchestrator, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (worker->n_callbacks, <, 100000);

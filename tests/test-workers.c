@@ -677,3 +677,20 @@ test_wait_for_pids_gone (const int *pids,
 
   g_source_remove (deadline);
 }
+
+static void
+cancel_after_first (MpaioOrchestrator *orchestrator,
+                    GParamSpec        *pspec,
+                    GCancellable      *cancellable)
+{
+  if (mpaio_orchestrator_get_n_chunks_done (orchestrator) >= 1)
+    g_cancellable_cancel (cancellable);
+}
+
+/* Cancels @cancellable as soon as @orchestrator has delivered a result. */
+void
+test_cancel_after_first_result (MpaioOrchestrator *orchestrator,
+                                GCancellable      *cancellable)
+{
+  g_signal_connect (orchestrator, "notify::n-chunks-done", G_CALLBACK (cancel_after_first), cancellable);
+}

@@ -71,5 +71,7 @@ gboolean           test_pids_gone         (const int         *pids,
 void               test_wait_for_pids_gone (const int        *pids,
                                            guint              n_pids);
 void               test_iterate_a_while   (void);
+void               test_cancel_after_first_result (MpaioOrchestrator *orchestrator,
+                                           GCancellable      *cancellable);
 
 G_END_DECLS
