@@ -13,6 +13,12 @@ MpaioChunk *mpaio_chunk_new (MpaioSharedMemory *memory,
                              guint64            start,
                              guint64            end);
 
+void        mpaio_chunk_set_output (MpaioChunk        *self,
+                                    MpaioSharedMemory *output,
+                                    gsize              output_element_size);
+void        mpaio_chunk_get_output_range (MpaioChunk *self,
+                                          guint64    *offset,
+                                          guint64    *length);
 void        mpaio_chunk_set_range (MpaioChunk *self,
                                    guint64     index,
                                    guint64     start,

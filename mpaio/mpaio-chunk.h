@@ -35,5 +35,16 @@ gconstpointer      mpaio_chunk_get_data         (MpaioChunk *self,
                                                  gsize      *size);
 MPAIO_AVAILABLE_IN_ALL
 GBytes            *mpaio_chunk_dup_bytes        (MpaioChunk *self);
+MPAIO_AVAILABLE_IN_ALL
+gboolean           mpaio_chunk_has_output       (MpaioChunk *self);
+MPAIO_AVAILABLE_IN_ALL
+gpointer           mpaio_chunk_get_output_data  (MpaioChunk *self,
+                                                 gsize      *size);
+MPAIO_AVAILABLE_IN_ALL
+gboolean           mpaio_chunk_write_output     (MpaioChunk    *self,
+                                                 guint64        offset,
+                                                 const guint8  *data,
+                                                 gsize          length,
+                                                 GError       **error);
 
 G_END_DECLS

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <stdlib.h>
 
 #include "mpaio-data-iterator.h"
@@ -465,8 +467,8 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
       if (dtype_size != priv->element_size)
         {
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-                       _("The dtype “%s” has %" G_GSIZE_FORMAT "-byte elements but "
-                         "the element size is %" G_GUINT64_FORMAT "; set only one of them"),
+                       _("The dtype “%s” has %zu-byte elements but "
+                         "the element size is %" PRIu64 "; set only one of them"),
                        priv->dtype, dtype_size, priv->element_size);
           return FALSE;
         }
@@ -491,8 +493,8 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
       priv->n_elements > (memory_size - priv->offset) / priv->element_size)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-                   _("%" G_GUINT64_FORMAT " elements of %" G_GUINT64_FORMAT " bytes at offset %"
-                     G_GUINT64_FORMAT " do not fit in a memory of %" G_GUINT64_FORMAT
+                   _("%" PRIu64 " elements of %" PRIu64 " bytes at offset %"
+                     PRIu64 " do not fit in a memory of %" PRIu64
                      " bytes; make the memory larger or the array smaller"),
                    priv->n_elements, priv->element_size, priv->offset, memory_size);
       return FALSE;
@@ -501,8 +503,8 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
   if (priv->start_index > priv->n_elements)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-                   _("The start index %" G_GUINT64_FORMAT " is past the end of the array of %"
-                     G_GUINT64_FORMAT " elements"),
+                   _("The start index %" PRIu64 " is past the end of the array of %"
+                     PRIu64 " elements"),
                    priv->start_index, priv->n_elements);
       return FALSE;
     }

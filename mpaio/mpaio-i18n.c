@@ -7,8 +7,8 @@
 
 /* The text domain is bound lazily, on the first message Mpaio translates,
  * so that linking the library costs nothing. */
-const char *
-mpaio_gettext (const char *msgid)
+static void
+ensure_text_domain (void)
 {
   static gsize initialized = 0;
 
@@ -18,6 +18,20 @@ mpaio_gettext (const char *msgid)
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&initialized, 1);
     }
+}
 
+const char *
+mpaio_gettext (const char *msgid)
+{
+  ensure_text_domain ();
   return g_dgettext (GETTEXT_PACKAGE, msgid);
+}
+
+const char *
+mpaio_ngettext (const char *msgid,
+                const char *msgid_plural,
+                gulong      n)
+{
+  ensure_text_domain ();
+  return g_dngettext (GETTEXT_PACKAGE, msgid, msgid_plural, n);
 }

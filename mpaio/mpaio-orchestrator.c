@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "mpaio-error.h"
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
@@ -33,6 +35,8 @@ typedef struct
 {
   MpaioWorker       *worker;
   MpaioDataIterator *iterator;
+  MpaioSharedMemory *output;
+  gsize              output_element_size;
 } Entry;
 
 struct _MpaioOrchestrator
@@ -71,6 +75,7 @@ entry_clear (gpointer data)
 
   g_clear_object (&entry->worker);
   g_clear_object (&entry->iterator);
+  g_clear_object (&entry->output);
 }
 
 static void
@@ -243,14 +248,47 @@ mpaio_orchestrator_add (MpaioOrchestrator *self,
                         MpaioWorker       *worker,
                         MpaioDataIterator *iterator)
 {
+  g_return_if_fail (MPAIO_IS_ORCHESTRATOR (self));
+
+  mpaio_orchestrator_add_with_output (self, worker, iterator, NULL, 0);
+}
+
+/**
+ * mpaio_orchestrator_add_with_output:
+ * @self: an orchestrator
+ * @worker: the worker
+ * @iterator: the array the worker processes, and how it is cut
+ * @output: (nullable): a writable memory for the results, or %NULL
+ * @output_element_size: the size of one output element in bytes
+ *
+ * Adds a worker whose chunks write their results straight into @output:
+ * element `i` of the array maps to output element `i`, at byte
+ * `i * output_element_size`, and each chunk writes only its own region (see
+ * [method@Mpaio.Chunk.get_output_data]). No coordination is needed, so this
+ * makes a parallel map that runs at memory speed.
+ *
+ * @output must be a memory made with [ctor@Mpaio.SharedMemory.new] and not
+ * sealed, large enough for every element, and not the input. Read it once
+ * the run is done.
+ */
+void
+mpaio_orchestrator_add_with_output (MpaioOrchestrator *self,
+                                    MpaioWorker       *worker,
+                                    MpaioDataIterator *iterator,
+                                    MpaioSharedMemory *output,
+                                    gsize              output_element_size)
+{
   Entry entry;
 
   g_return_if_fail (MPAIO_IS_ORCHESTRATOR (self));
   g_return_if_fail (MPAIO_IS_WORKER (worker));
   g_return_if_fail (MPAIO_IS_DATA_ITERATOR (iterator));
+  g_return_if_fail (output == NULL || MPAIO_IS_SHARED_MEMORY (output));
 
   entry.worker = g_object_ref (worker);
   entry.iterator = g_object_ref (iterator);
+  entry.output = output ? g_object_ref (output) : NULL;
+  entry.output_element_size = output_element_size;
   g_array_append_val (self->entries, entry);
 }
 
@@ -428,6 +466,39 @@ check_input (MpaioDataIterator  *iterator,
   return TRUE;
 }
 
+static gboolean
+check_output (Entry   *entry,
+              GError **error)
+{
+  guint64 n_elements = mpaio_data_iterator_get_n_elements (entry->iterator);
+
+  if (entry->output == NULL)
+    return TRUE;
+
+  if (!mpaio_shared_memory_is_writable (entry->output) ||
+      entry->output == mpaio_data_iterator_get_memory (entry->iterator))
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY,
+                           _("The output memory is not writable; make it with "
+                             "mpaio_shared_memory_new(), do not seal it, and do not use "
+                             "the input as output"));
+      return FALSE;
+    }
+
+  if (entry->output_element_size == 0 ||
+      n_elements > mpaio_shared_memory_get_size (entry->output) / entry->output_element_size)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("An output memory of %zu bytes cannot hold %" PRIu64
+                     " elements of %zu bytes; make it larger"),
+                   mpaio_shared_memory_get_size (entry->output), n_elements,
+                   entry->output_element_size);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GPtrArray *
 make_pairs (MpaioOrchestrator  *self,
             GError            **error)
@@ -439,7 +510,7 @@ make_pairs (MpaioOrchestrator  *self,
       Entry *entry = &g_array_index (self->entries, Entry, i);
       MpaioRunPair *pair;
 
-      if (!check_input (entry->iterator, error))
+      if (!check_input (entry->iterator, error) || !check_output (entry, error))
         {
           g_ptr_array_set_free_func (pairs, g_free);
           return NULL;
@@ -448,6 +519,8 @@ make_pairs (MpaioOrchestrator  *self,
       pair = g_new0 (MpaioRunPair, 1);
       pair->worker = g_object_ref (entry->worker);
       pair->iterator = g_object_ref (entry->iterator);
+      pair->output = entry->output ? g_object_ref (entry->output) : NULL;
+      pair->output_element_size = entry->output_element_size;
       pair->n_chunks = mpaio_data_iterator_get_n_chunks (entry->iterator);
       g_ptr_array_add (pairs, pair);
     }

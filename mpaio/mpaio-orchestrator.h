@@ -23,6 +23,12 @@ void               mpaio_orchestrator_add                (MpaioOrchestrator    *
                                                           MpaioWorker          *worker,
                                                           MpaioDataIterator    *iterator);
 MPAIO_AVAILABLE_IN_ALL
+void               mpaio_orchestrator_add_with_output    (MpaioOrchestrator    *self,
+                                                          MpaioWorker          *worker,
+                                                          MpaioDataIterator    *iterator,
+                                                          MpaioSharedMemory    *output,
+                                                          gsize                 output_element_size);
+MPAIO_AVAILABLE_IN_ALL
 MpaioExecutor     *mpaio_orchestrator_get_executor       (MpaioOrchestrator    *self);
 MPAIO_AVAILABLE_IN_ALL
 guint64            mpaio_orchestrator_get_n_chunks_done  (MpaioOrchestrator    *self);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -59,6 +61,7 @@
 #define STDERR_TAIL_LINES 8
 #define STALE_GRACE_MS 200
 #define MAX_STARTUP_FAILURES 3
+#define MAX_WORKER_DOMAINS 64
 #define RESPAWN_DELAY_USEC (50 * 1000)
 #define AUTO_QUEUED_USEC 2000.0
 #define AUTO_MAX_IN_FLIGHT 256
@@ -338,18 +341,28 @@ memory_use_free (MemoryUse *use)
 }
 
 static void
+worker_send_memory (WorkerProcess     *w,
+                    MpaioSharedMemory *memory,
+                    gboolean           output)
+{
+  guint64 id = mpaio_shared_memory_get_id (memory);
+
+  if (g_hash_table_add (w->sent, sent_key (SENT_MEMORY, id)))
+    worker_send (w, MPAIO_MESSAGE_MEMORY,
+                 g_variant_new ("(ttb)", id, (guint64) mpaio_shared_memory_get_size (memory), output),
+                 mpaio_shared_memory_get_fd (memory));
+}
+
+static void
 worker_send_setup (WorkerProcess *w,
                    MpaioRunPair  *pair)
 {
   MpaioSharedMemory *memory = mpaio_data_iterator_get_memory (pair->iterator);
-  guint64 memory_id = mpaio_shared_memory_get_id (memory);
   const char *dtype = mpaio_data_iterator_get_dtype (pair->iterator);
 
-  if (g_hash_table_add (w->sent, sent_key (SENT_MEMORY, memory_id)))
-    worker_send (w, MPAIO_MESSAGE_MEMORY,
-                 g_variant_new ("(tt)", memory_id,
-                                (guint64) mpaio_shared_memory_get_size (memory)),
-                 mpaio_shared_memory_get_fd (memory));
+  worker_send_memory (w, memory, FALSE);
+  if (pair->output != NULL)
+    worker_send_memory (w, pair->output, TRUE);
 
   if (g_hash_table_add (w->sent, sent_key (SENT_WORKER, pair->spec_id)))
     worker_send (w, MPAIO_MESSAGE_WORKER,
@@ -357,10 +370,13 @@ worker_send_setup (WorkerProcess *w,
 
   if (g_hash_table_add (w->sent, sent_key (SENT_BINDING, pair->binding_id)))
     worker_send (w, MPAIO_MESSAGE_BIND,
-                 g_variant_new ("(uuttts)", pair->binding_id, pair->spec_id, memory_id,
+                 g_variant_new ("(uutttstt)", pair->binding_id, pair->spec_id,
+                                mpaio_shared_memory_get_id (memory),
                                 mpaio_data_iterator_get_offset (pair->iterator),
                                 (guint64) mpaio_data_iterator_get_element_size (pair->iterator),
-                                dtype ? dtype : ""),
+                                dtype ? dtype : "",
+                                pair->output ? mpaio_shared_memory_get_id (pair->output) : 0,
+                                (guint64) pair->output_element_size),
                  -1);
 }
 
@@ -545,10 +561,15 @@ worker_reclaim_jobs (WorkerProcess *w,
       else if (job == w->timed_out && ++job->attempts > self->max_retries)
         {
           mpaio_run_fail (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_TIMED_OUT,
-                                            _("%s took longer than %u ms on chunk %" G_GUINT64_FORMAT
-                                              " (elements %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                                              "), %u times; make the chunks smaller or raise the "
-                                              "pool's chunk-timeout"),
+                                            NG_("%s took longer than %u ms on chunk %" PRIu64
+                                                " (elements %" PRIu64 " to %" PRIu64
+                                                "), %u time; make the chunks smaller or raise the "
+                                                "pool's chunk-timeout",
+                                                "%s took longer than %u ms on chunk %" PRIu64
+                                                " (elements %" PRIu64 " to %" PRIu64
+                                                "), %u times; make the chunks smaller or raise the "
+                                                "pool's chunk-timeout",
+                                                job->attempts),
                                             mpaio_job_get_worker_name (job), self->chunk_timeout,
                                             job->chunk, job->start, job->end, job->attempts));
           mpaio_job_free (job);
@@ -567,10 +588,15 @@ worker_reclaim_jobs (WorkerProcess *w,
           g_autofree char *output = worker_describe_stderr (w);
 
           mpaio_run_fail (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_CRASHED,
-                                            _("Worker process %d running %s %s while processing "
-                                              "chunk %" G_GUINT64_FORMAT " (elements %"
-                                              G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "), "
-                                              "after %u attempts; %s"),
+                                            NG_("Worker process %d running %s %s while processing "
+                                                "chunk %" PRIu64 " (elements %"
+                                                PRIu64 " to %" PRIu64 "), "
+                                                "after %u attempt; %s",
+                                                "Worker process %d running %s %s while processing "
+                                                "chunk %" PRIu64 " (elements %"
+                                                PRIu64 " to %" PRIu64 "), "
+                                                "after %u attempts; %s",
+                                                job->attempts),
                                             w->pid, mpaio_job_get_worker_name (job),
                                             exit_description, job->chunk, job->start, job->end,
                                             job->attempts, output));
@@ -578,7 +604,7 @@ worker_reclaim_jobs (WorkerProcess *w,
         }
       else
         {
-          g_debug ("Worker process %d %s; chunk %" G_GUINT64_FORMAT " goes to another worker",
+          g_debug ("Worker process %d %s; chunk %" PRIu64 " goes to another worker",
                    w->pid, exit_description, job->chunk);
           job->suspect = TRUE;
           mpaio_run_requeue (run, job);
@@ -646,7 +672,7 @@ pool_startup_failed (MpaioProcessPool *self,
     {
       gint64 delay = RESPAWN_DELAY_USEC << (self->startup_failures - 1);
 
-      g_debug ("Worker process %d %s before it was ready; respawning in %" G_GINT64_FORMAT " ms",
+      g_debug ("Worker process %d %s before it was ready; respawning in %" PRId64 " ms",
                w->pid, exit_description, delay / 1000);
       self->respawn_after = g_get_monotonic_time () + delay;
       return;
@@ -779,7 +805,7 @@ on_chunk_timeout (gpointer user_data)
   if (head != NULL && w->watched == w->n_popped &&
       g_get_monotonic_time () - w->watched_since >= (gint64) w->pool->chunk_timeout * 1000)
     {
-      g_debug ("Worker process %d took too long on chunk %" G_GUINT64_FORMAT, w->pid, head->chunk);
+      g_debug ("Worker process %d took too long on chunk %" PRIu64, w->pid, head->chunk);
       w->timed_out = head;
       worker_kill (w);
       return G_SOURCE_REMOVE;
@@ -823,6 +849,27 @@ worker_head_changed (WorkerProcess *w)
   worker_check_stale (w);
 }
 
+/* The caller's quark for an error domain a worker names. Bindings and Vala
+ * register their domains on first use, so the caller may not know one yet;
+ * a worker may register a few, but not grow the quark table without end. */
+static GQuark
+worker_error_domain (const char *domain)
+{
+  static guint n_registered;
+  GQuark quark;
+
+  (void) MPAIO_ERROR;
+  if ((quark = g_quark_try_string (domain)) != 0)
+    return quark;
+
+  if (n_registered >= MAX_WORKER_DOMAINS || strlen (domain) > 128 ||
+      !g_str_has_suffix (domain, "-quark") || !g_utf8_validate (domain, -1, NULL))
+    return 0;
+
+  n_registered++;
+  return g_quark_from_string (domain);
+}
+
 static GError *
 error_from_worker (MpaioJob   *job,
                    const char *domain,
@@ -830,12 +877,8 @@ error_from_worker (MpaioJob   *job,
                    const char *message)
 {
   g_autoptr(GError) error = NULL;
-  GQuark quark;
+  GQuark quark = worker_error_domain (domain);
 
-  (void) MPAIO_ERROR;  /* registers Mpaio's own domain before the lookup */
-  quark = g_quark_try_string (domain);
-
-  /* An unknown domain would grow the quark table on a worker's say-so. */
   if (quark == 0)
     error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)", message, domain, code);
   else
@@ -860,7 +903,7 @@ worker_pop_job (WorkerProcess  *w,
       head->chunk != chunk)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("A reply for chunk %" G_GUINT64_FORMAT " of binding %u was not asked for"),
+                   _("A reply for chunk %" PRIu64 " of binding %u was not asked for"),
                    chunk, binding_id);
       return NULL;
     }
@@ -1404,6 +1447,8 @@ mpaio_process_pool_attach_run (MpaioExecutor  *executor,
       pair->spec_id = pool_spec_id (self, pair->spec);
       pair->binding_id = ++self->last_binding_id;
       pool_use_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      if (pair->output != NULL)
+        pool_use_memory (self, pair->output);
     }
 
   g_ptr_array_add (self->runs, mpaio_run_ref (run));
@@ -1440,7 +1485,13 @@ mpaio_process_pool_detach_run (MpaioExecutor *executor,
     }
 
   for (guint p = 0; p < n_pairs; p++)
-    pool_release_memory (self, mpaio_data_iterator_get_memory (mpaio_run_get_pair (run, p)->iterator));
+    {
+      MpaioRunPair *pair = mpaio_run_get_pair (run, p);
+
+      pool_release_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      if (pair->output != NULL)
+        pool_release_memory (self, pair->output);
+    }
 
   g_ptr_array_remove_index (self->runs, index);
 }

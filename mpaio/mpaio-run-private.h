@@ -16,6 +16,8 @@ typedef struct
 {
   MpaioWorker       *worker;
   MpaioDataIterator *iterator;
+  MpaioSharedMemory *output;        /* nullable */
+  gsize              output_element_size;
   GVariantType      *result_type;
   guint64            n_chunks;
   guint64            next_chunk;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "mpaio-error.h"
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
@@ -32,6 +34,7 @@ pair_free (gpointer data)
 
   g_clear_object (&pair->worker);
   g_clear_object (&pair->iterator);
+  g_clear_object (&pair->output);
   g_clear_pointer (&pair->result_type, g_variant_type_free);
   g_clear_pointer (&pair->spec, g_variant_unref);
   g_clear_pointer (&pair->done, g_free);
@@ -201,9 +204,9 @@ check_range (MpaioRun      *run,
     return TRUE;
 
   finish (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-                            _("%s says chunk %" G_GUINT64_FORMAT " covers elements %"
-                              G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT ", which is not "
-                              "a range inside its %" G_GUINT64_FORMAT " elements"),
+                            _("%s says chunk %" PRIu64 " covers elements %"
+                              PRIu64 " to %" PRIu64 ", which is not "
+                              "a range inside its %" PRIu64 " elements"),
                             G_OBJECT_TYPE_NAME (pair->iterator), chunk, start, end, n_elements));
   return FALSE;
 }
@@ -287,7 +290,7 @@ mpaio_run_deliver (MpaioRun *run,
 
       finish (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
                                 _("%s returned a result of type “%s” for chunk %"
-                                  G_GUINT64_FORMAT ", but its result type is “%s”"),
+                                  PRIu64 ", but its result type is “%s”"),
                                 G_OBJECT_TYPE_NAME (pair->worker),
                                 g_variant_get_type_string (result), job->chunk, expected));
       return;
@@ -327,8 +330,8 @@ void
 mpaio_job_prefix_error (MpaioJob  *job,
                         GError   **error)
 {
-  g_prefix_error (error, _("%s failed on chunk %" G_GUINT64_FORMAT " (elements %"
-                           G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "): "),
+  g_prefix_error (error, _("%s failed on chunk %" PRIu64 " (elements %"
+                           PRIu64 " to %" PRIu64 "): "),
                   mpaio_job_get_worker_name (job), job->chunk, job->start, job->end);
 }
 

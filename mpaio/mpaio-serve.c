@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,6 +35,8 @@ typedef struct
   guint64            offset;
   gsize              element_size;
   char              *dtype;
+  MpaioSharedMemory *output;
+  gsize              output_element_size;
   MpaioChunk        *chunk;         /* reused while nobody else holds it */
 } Binding;
 
@@ -75,6 +79,7 @@ binding_free (gpointer data)
 
   g_clear_object (&binding->chunk);
   g_clear_object (&binding->memory);
+  g_clear_object (&binding->output);
   g_free (binding->dtype);
   g_free (binding);
 }
@@ -135,6 +140,8 @@ binding_get_chunk (Binding *binding,
       g_clear_object (&binding->chunk);
       binding->chunk = mpaio_chunk_new (binding->memory, binding->offset, binding->element_size,
                                         binding->dtype, index, start, end);
+      if (binding->output != NULL)
+        mpaio_chunk_set_output (binding->chunk, binding->output, binding->output_element_size);
     }
   else
     {
@@ -154,6 +161,9 @@ process_chunk (Server   *server,
 {
   WorkerEntry *entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (binding->worker_id));
   gsize size = mpaio_shared_memory_get_size (binding->memory);
+  guint64 output_offset, output_length;
+  MpaioChunk *chunk;
+  GVariant *result;
 
   if (entry->error != NULL)
     {
@@ -162,17 +172,27 @@ process_chunk (Server   *server,
     }
 
   if (start > end || binding->offset > size ||
-      end > (size - binding->offset) / binding->element_size)
+      end > (size - binding->offset) / binding->element_size ||
+      (binding->output != NULL &&
+       end > mpaio_shared_memory_get_size (binding->output) / binding->output_element_size))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-                   _("Elements %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                   _("Elements %" PRIu64 " to %" PRIu64
                      " are outside the memory"), start, end);
       return NULL;
     }
 
-  return mpaio_worker_process (entry->worker,
-                               binding_get_chunk (binding, chunk_index, start, end),
-                               error);
+  chunk = binding_get_chunk (binding, chunk_index, start, end);
+  if (binding->output == NULL)
+    return mpaio_worker_process (entry->worker, chunk, error);
+
+  /* Only the chunk's own output region is writable while it runs. */
+  mpaio_chunk_get_output_range (chunk, &output_offset, &output_length);
+  mpaio_shared_memory_allow_writes (binding->output, output_offset, output_length, TRUE);
+  result = mpaio_worker_process (entry->worker, chunk, error);
+  mpaio_shared_memory_allow_writes (binding->output, output_offset, output_length, FALSE);
+
+  return result;
 }
 
 static gboolean
@@ -276,10 +296,11 @@ server_add_memory (Server        *server,
 {
   MpaioSharedMemory *memory;
   guint64 id, size;
+  gboolean output;
 
-  g_variant_get (message->body, "(tt)", &id, &size);
+  g_variant_get (message->body, "(ttb)", &id, &size, &output);
 
-  if (!(memory = mpaio_shared_memory_new_for_worker (g_steal_fd (&message->fd), size, error)))
+  if (!(memory = mpaio_shared_memory_new_for_worker (g_steal_fd (&message->fd), size, output, error)))
     return FALSE;
 
   g_hash_table_replace (server->memories, GSIZE_TO_POINTER (id), memory);
@@ -306,15 +327,19 @@ server_bind (Server    *server,
              GError   **error)
 {
   Binding *binding;
-  MpaioSharedMemory *memory;
+  MpaioSharedMemory *memory, *output = NULL;
   guint32 id, worker_id;
-  guint64 memory_id, offset, element_size;
+  guint64 memory_id, offset, element_size, output_id, output_element_size;
   const char *dtype;
 
-  g_variant_get (body, "(uuttt&s)", &id, &worker_id, &memory_id, &offset, &element_size, &dtype);
+  g_variant_get (body, "(uuttt&stt)", &id, &worker_id, &memory_id, &offset, &element_size, &dtype,
+                 &output_id, &output_element_size);
 
   memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (memory_id));
-  if (memory == NULL || element_size == 0 ||
+  if (output_id != 0)
+    output = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (output_id));
+
+  if (memory == NULL || element_size == 0 || (output_id != 0 && (output == NULL || output_element_size == 0)) ||
       !g_hash_table_contains (server->workers, GUINT_TO_POINTER (worker_id)))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
@@ -328,6 +353,8 @@ server_bind (Server    *server,
   binding->offset = offset;
   binding->element_size = element_size;
   binding->dtype = *dtype ? g_strdup (dtype) : NULL;
+  binding->output = output ? g_object_ref (output) : NULL;
+  binding->output_element_size = output_element_size;
   g_hash_table_replace (server->bindings, GUINT_TO_POINTER (id), binding);
   return TRUE;
 }

@@ -9,6 +9,11 @@ guint64            mpaio_shared_memory_get_id        (MpaioSharedMemory *self);
 gboolean           mpaio_shared_memory_is_constant   (MpaioSharedMemory *self);
 MpaioSharedMemory *mpaio_shared_memory_new_for_worker (int                fd,
                                                        gsize              size,
+                                                       gboolean           output,
                                                        GError           **error);
+gboolean           mpaio_shared_memory_allow_writes  (MpaioSharedMemory *self,
+                                                       guint64            offset,
+                                                       guint64            length,
+                                                       gboolean           allow);
 
 G_END_DECLS

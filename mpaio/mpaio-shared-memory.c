@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -91,7 +93,7 @@ mapping_new (int      fd,
       int errsv = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not map %" G_GSIZE_FORMAT " bytes of shared memory: %s"),
+                   _("Could not map %zu bytes of shared memory: %s"),
                    size, g_strerror (errsv));
       return NULL;
     }
@@ -254,8 +256,8 @@ check_range (MpaioSharedMemory *self,
   if (offset > self->size || length > self->size - offset)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE,
-                   _("Bytes %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                     " are outside the shared memory of %" G_GSIZE_FORMAT
+                   _("Bytes %" PRIu64 " to %" PRIu64
+                     " are outside the shared memory of %zu"
                      " bytes; keep offset + length within the size"),
                    offset, offset + length, self->size);
       return FALSE;
@@ -292,7 +294,7 @@ mpaio_shared_memory_new (gsize    size,
       int errsv = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not create a shared memory of %" G_GSIZE_FORMAT " bytes: %s"),
+                   _("Could not create a shared memory of %zu bytes: %s"),
                    size, g_strerror (errsv));
       return NULL;
     }
@@ -394,11 +396,14 @@ mpaio_shared_memory_new_from_name (const char  *name,
 }
 
 /* In a worker process: adopts @fd, received from the parent, and maps
- * @size bytes of it read-only. */
+ * @size bytes of it read-only. An output memory is mapped so that
+ * mpaio_shared_memory_allow_writes() can open one chunk's region at a
+ * time. */
 MpaioSharedMemory *
-mpaio_shared_memory_new_for_worker (int      fd,
-                                    gsize    size,
-                                    GError **error)
+mpaio_shared_memory_new_for_worker (int       fd,
+                                    gsize     size,
+                                    gboolean  output,
+                                    GError  **error)
 {
   g_autoptr(MpaioSharedMemory) self = NULL;
   mpaio_autofd owned_fd = fd;
@@ -416,13 +421,38 @@ mpaio_shared_memory_new_for_worker (int      fd,
 
   self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
   self->size = size;
-  self->constant = TRUE;
+  self->constant = !output;
   self->sealed = (fcntl (owned_fd, F_GET_SEALS) & F_SEAL_WRITE) != 0;
   if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
     return NULL;
   self->fd = g_steal_fd (&owned_fd);
 
   return g_steal_pointer (&self);
+}
+
+/* Makes the pages that hold [offset, offset + length) of an output memory
+ * writable, or read-only again, in this process. Writes outside those
+ * pages fault. */
+gboolean
+mpaio_shared_memory_allow_writes (MpaioSharedMemory *self,
+                                  guint64            offset,
+                                  guint64            length,
+                                  gboolean           allow)
+{
+  static gsize page_size;
+  guintptr first, last;
+
+  if (page_size == 0)
+    page_size = sysconf (_SC_PAGESIZE);
+
+  if (length == 0)
+    return TRUE;
+
+  first = ((guintptr) self->mapping->data + offset) & ~(page_size - 1);
+  last = (guintptr) self->mapping->data + offset + length;
+  self->writable = allow;
+
+  return mprotect ((gpointer) first, last - first, PROT_READ | (allow ? PROT_WRITE : 0)) == 0;
 }
 
 /**

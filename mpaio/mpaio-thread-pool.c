@@ -95,6 +95,8 @@ run_job (gpointer data,
                            mpaio_data_iterator_get_element_size (pair->iterator),
                            mpaio_data_iterator_get_dtype (pair->iterator),
                            job->chunk, job->start, job->end);
+  if (pair->output != NULL)
+    mpaio_chunk_set_output (chunk, pair->output, pair->output_element_size);
   outcome->job = job;
   outcome->result = mpaio_worker_process (pair->worker, chunk, &outcome->error);
 

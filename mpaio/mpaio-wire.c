@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,10 +22,11 @@
 
 static const char * const body_types[MPAIO_MESSAGE_LAST] = {
   [MPAIO_MESSAGE_HELLO] = "(ut)",                 /* version, pid */
-  [MPAIO_MESSAGE_MEMORY] = "(tt)",                /* memory id, size */
+  [MPAIO_MESSAGE_MEMORY] = "(ttb)",               /* memory id, size, is an output */
   [MPAIO_MESSAGE_FORGET_MEMORY] = "(t)",          /* memory id */
   [MPAIO_MESSAGE_WORKER] = "(u(sa{sv}))",         /* worker id, spec */
-  [MPAIO_MESSAGE_BIND] = "(uuttts)",              /* binding, worker, memory, offset, element size, dtype */
+  [MPAIO_MESSAGE_BIND] = "(uutttstt)",            /* binding, worker, memory, offset, element size,
+                                                   * dtype, output memory (0: none), output element size */
   [MPAIO_MESSAGE_UNBIND] = "(u)",                 /* binding */
   [MPAIO_MESSAGE_PROCESS] = "(ua(ttt))",          /* binding, [(chunk, start, end)] */
   [MPAIO_MESSAGE_RESULT] = "(ta(utv))",           /* µs spent, [(binding, chunk, result)] */
@@ -80,7 +83,7 @@ failed:
     int errsv = errno;
 
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 _("Could not pass a message of %" G_GSIZE_FORMAT " bytes: %s"),
+                 _("Could not pass a message of %zu bytes: %s"),
                  size, g_strerror (errsv));
     return -1;
   }
@@ -149,8 +152,8 @@ map_large (int       fd,
       (guint64) st.st_size != size || seals < 0 || (seals & LARGE_SEALS) != LARGE_SEALS)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("A large message of %" G_GUINT64_FORMAT " bytes came in a file "
-                     "that is not a sealed memfd of that size (the limit is %" G_GSIZE_FORMAT ")"),
+                   _("A large message of %" PRIu64 " bytes came in a file "
+                     "that is not a sealed memfd of that size (the limit is %zu)"),
                    size, MPAIO_WIRE_MAX_MESSAGE);
       return NULL;
     }

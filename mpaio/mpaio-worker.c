@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-worker-private.h"
@@ -85,7 +87,7 @@ mpaio_worker_process (MpaioWorker  *self,
 
   if (local_error == NULL)
     g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
-                 _("%s returned no result and no error for chunk %" G_GUINT64_FORMAT
+                 _("%s returned no result and no error for chunk %" PRIu64
                    "; return a GVariant, or set the error"),
                  G_OBJECT_TYPE_NAME (self), mpaio_chunk_get_index (chunk));
 

@@ -477,6 +477,108 @@ test_worker_error (void)
   g_assert_cmpint (again->total, ==, test_sum_1_to_n (100));
 }
 
+/* Bindings register their error domains on first use: the caller may never
+ * have seen the domain a worker's error is in. */
+static void
+test_worker_error_domains (void)
+{
+  struct {
+    const char *domain;
+    gboolean    kept;
+  } cases[] = {
+    { "mpaio-test-lazily-registered-error-quark", TRUE },
+    { "not a domain name", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TestSumWorker) worker = NULL;
+      g_autoptr(MpaioOrchestrator) orchestrator =
+        test_make_sum_run (MPAIO_EXECUTOR (shared_pool), 100, 10, &worker);
+
+      g_assert_cmpuint (g_quark_try_string (cases[i].domain), ==, 0);
+      g_object_set (worker, "fail-on-chunk", (gint64) 2, "fail-domain", cases[i].domain, NULL);
+      g_assert_false (test_run_sync (orchestrator, NULL, &error));
+      g_assert_nonnull (strstr (error->message, "chunk 2 is bad"));
+
+      if (cases[i].kept)
+        g_assert_error (error, g_quark_try_string (cases[i].domain), G_IO_ERROR_INVALID_DATA);
+      else
+        g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED);
+    }
+}
+
+static void
+test_output_memory (void)
+{
+  const gboolean through_api[] = { FALSE, TRUE };
+
+  for (guint i = 0; i < G_N_ELEMENTS (through_api); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TestSquareWorker) worker = g_object_new (TEST_TYPE_SQUARE_WORKER,
+                                                         "through-api", through_api[i], NULL);
+      g_autoptr(MpaioSharedMemory) output = NULL;
+
+      g_assert_true (test_run_squares (MPAIO_EXECUTOR (shared_pool), 100000, 777, worker, &output, &error));
+      g_assert_no_error (error);
+      test_assert_squares (output, 100000);
+    }
+}
+
+static void
+test_output_overrun_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestSquareWorker) worker = g_object_new (TEST_TYPE_SQUARE_WORKER, "overrun", TRUE, NULL);
+  g_autoptr(MpaioSharedMemory) output = NULL;
+
+  /* Regions of 512 int64 are whole pages: the element past one is in a
+   * page that is not writable. */
+  g_assert_false (test_run_squares (MPAIO_EXECUTOR (shared_pool), 512 * 8, 512, worker, &output, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (error->message, "signal 11"));
+}
+
+static void
+test_output_overrun_through_api (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestSquareWorker) worker = g_object_new (TEST_TYPE_SQUARE_WORKER, "overrun", TRUE,
+                                                     "through-api", TRUE, NULL);
+  g_autoptr(MpaioSharedMemory) output = NULL;
+
+  g_assert_false (test_run_squares (MPAIO_EXECUTOR (shared_pool), 1000, 100, worker, &output, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE);
+}
+
+static void
+test_output_bad_input (void)
+{
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (10);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new (memory, 8, 10, 5, NULL);
+  g_autoptr(MpaioSharedMemory) sealed = test_make_int64_memory (10);
+  g_autoptr(MpaioSharedMemory) small = mpaio_shared_memory_new (79, NULL);
+  g_autoptr(TestSquareWorker) worker = g_object_new (TEST_TYPE_SQUARE_WORKER, NULL);
+  struct {
+    MpaioSharedMemory *output;
+    int                code;
+  } cases[] = {
+    { sealed, MPAIO_ERROR_READ_ONLY },
+    { memory, MPAIO_ERROR_READ_ONLY },
+    { small, MPAIO_ERROR_INVALID_LAYOUT },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (shared_pool));
+
+      mpaio_orchestrator_add_with_output (orchestrator, MPAIO_WORKER (worker), iterator, cases[i].output, 8);
+      assert_run_fails (orchestrator, MPAIO_ERROR, cases[i].code);
+    }
+}
+
 static void
 test_crash_is_retried (void)
 {
@@ -792,7 +894,12 @@ main (int   argc,
   g_test_add_func ("/mpaio/orchestrator/bad-input/wrong-result-type", test_bad_input_wrong_result_type);
   g_test_add_func ("/mpaio/orchestrator/bad-input/chunk-range", test_bad_input_chunk_range);
   g_test_add_func ("/mpaio/orchestrator/worker-error", test_worker_error);
+  g_test_add_func ("/mpaio/orchestrator/worker-error-domains", test_worker_error_domains);
   g_test_add_func ("/mpaio/orchestrator/large-result", test_large_result);
+  g_test_add_func ("/mpaio/orchestrator/output/squares", test_output_memory);
+  g_test_add_func ("/mpaio/orchestrator/output/overrun-refused", test_output_overrun_refused);
+  g_test_add_func ("/mpaio/orchestrator/output/overrun-through-api", test_output_overrun_through_api);
+  g_test_add_func ("/mpaio/orchestrator/output/bad-input", test_output_bad_input);
   g_test_add_func ("/mpaio/process-pool/crash/retried", test_crash_is_retried);
   g_test_add_func ("/mpaio/process-pool/crash/segfault", test_crash_segfault);
   g_test_add_func ("/mpaio/process-pool/crash/abort", test_crash_abort);

@@ -148,6 +148,19 @@ test_runs_on_callers_worker (void)
 }
 
 static void
+test_output_memory (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioThreadPool) pool = mpaio_thread_pool_new (2);
+  g_autoptr(TestSquareWorker) worker = g_object_new (TEST_TYPE_SQUARE_WORKER, NULL);
+  g_autoptr(MpaioSharedMemory) output = NULL;
+
+  g_assert_true (test_run_squares (MPAIO_EXECUTOR (pool), 100000, 777, worker, &output, &error));
+  g_assert_no_error (error);
+  test_assert_squares (output, 100000);
+}
+
+static void
 test_unsealed_refused (void)
 {
   g_autoptr(GError) error = NULL;
@@ -209,6 +222,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/thread-pool/cancel", test_cancel);
   g_test_add_func ("/mpaio/thread-pool/runs-on-callers-worker", test_runs_on_callers_worker);
   g_test_add_func ("/mpaio/thread-pool/unsealed-refused", test_unsealed_refused);
+  g_test_add_func ("/mpaio/thread-pool/output-memory", test_output_memory);
   g_test_add_func ("/mpaio/thread-pool/shutdown", test_shutdown);
 
   return g_test_run ();

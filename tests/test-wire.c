@@ -149,7 +149,7 @@ test_memory_carries_fd (Channel       *channel,
   MpaioMessage message = { .fd = -1 };
   int fd = memfd_create ("test", MFD_CLOEXEC);
 
-  send_message (channel, MPAIO_MESSAGE_MEMORY, g_variant_new ("(tt)", 1, 4096), fd);
+  send_message (channel, MPAIO_MESSAGE_MEMORY, g_variant_new ("(ttb)", 1, 4096, FALSE), fd);
   close (fd);
 
   g_assert_cmpint (mpaio_wire_receive (channel->parent, channel->buffer, FALSE, &message, &error),

@@ -30,6 +30,7 @@ enum {
   SUM_PROP_CRASH_ONCE_FILE,
   SUM_PROP_BLOCK_ONCE_FILE,
   SUM_PROP_BLOCK_ALL,
+  SUM_PROP_FAIL_DOMAIN,
   SUM_PROP_WRONG_TYPE,
   SUM_PROP_WRITE_INPUT,
   SUM_N_PROPS
@@ -49,7 +50,9 @@ test_sum_worker_process (MpaioWorker  *worker,
 
   if (index == self->fail_on_chunk)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "chunk %" G_GINT64_FORMAT " is bad", index);
+      GQuark domain = self->fail_domain ? g_quark_from_string (self->fail_domain) : G_IO_ERROR;
+
+      g_set_error (error, domain, G_IO_ERROR_INVALID_DATA, "chunk %" G_GINT64_FORMAT " is bad", index);
       return NULL;
     }
 
@@ -171,6 +174,8 @@ test_sum_worker_get_property (GObject    *object,
     g_value_set_string (value, self->block_once_file);
   else if (prop_id == SUM_PROP_BLOCK_ALL)
     g_value_set_boolean (value, self->block_all);
+  else if (prop_id == SUM_PROP_FAIL_DOMAIN)
+    g_value_set_string (value, self->fail_domain);
   else if (prop_id == SUM_PROP_WRONG_TYPE)
     g_value_set_boolean (value, self->wrong_type);
   else
@@ -200,6 +205,11 @@ test_sum_worker_set_property (GObject      *object,
     }
   else if (prop_id == SUM_PROP_BLOCK_ALL)
     self->block_all = g_value_get_boolean (value);
+  else if (prop_id == SUM_PROP_FAIL_DOMAIN)
+    {
+      g_free (self->fail_domain);
+      self->fail_domain = g_value_dup_string (value);
+    }
   else if (prop_id == SUM_PROP_WRONG_TYPE)
     self->wrong_type = g_value_get_boolean (value);
   else
@@ -213,6 +223,7 @@ test_sum_worker_finalize (GObject *object)
 
   g_free (self->crash_once_file);
   g_free (self->block_once_file);
+  g_free (self->fail_domain);
   g_hash_table_unref (self->seen_chunks);
 
   G_OBJECT_CLASS (test_sum_worker_parent_class)->finalize (object);
@@ -241,6 +252,8 @@ test_sum_worker_class_init (TestSumWorkerClass *klass)
     g_param_spec_string ("block-once-file", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_BLOCK_ALL] =
     g_param_spec_boolean ("block-all", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  pspecs[SUM_PROP_FAIL_DOMAIN] =
+    g_param_spec_string ("fail-domain", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_WRONG_TYPE] =
     g_param_spec_boolean ("wrong-type", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   pspecs[SUM_PROP_WRITE_INPUT] =
@@ -329,6 +342,96 @@ test_concat_worker_dup_text (TestConcatWorker *self)
     g_string_append (text, g_ptr_array_index (self->parts, i));
 
   return g_string_free (text, FALSE);
+}
+
+/* TestSquareWorker */
+
+struct _TestSquareWorker
+{
+  GObject  parent_instance;
+  gboolean overrun;
+  gboolean through_api;
+};
+
+static void test_square_worker_iface_init (MpaioWorkerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestSquareWorker, test_square_worker, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (MPAIO_TYPE_WORKER, test_square_worker_iface_init))
+
+static GVariant *
+test_square_worker_process (MpaioWorker  *worker,
+                            MpaioChunk   *chunk,
+                            GError      **error)
+{
+  TestSquareWorker *self = TEST_SQUARE_WORKER (worker);
+  const gint64 *values = mpaio_chunk_get_data (chunk, NULL);
+  guint64 n = mpaio_chunk_get_n_elements (chunk) + (self->overrun ? 1 : 0);
+  gint64 *squares = mpaio_chunk_get_output_data (chunk, NULL);
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      gint64 square = values[MIN (i, n - 1 - self->overrun)] * values[MIN (i, n - 1 - self->overrun)];
+
+      if (!self->through_api)
+        squares[i] = square;
+      else if (!mpaio_chunk_write_output (chunk, i * sizeof square, (const guint8 *) &square,
+                                          sizeof square, error))
+        return NULL;
+    }
+
+  return g_variant_new_uint64 (n);
+}
+
+static void
+test_square_worker_iface_init (MpaioWorkerInterface *iface)
+{
+  iface->process = test_square_worker_process;
+}
+
+static void
+test_square_worker_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  TestSquareWorker *self = TEST_SQUARE_WORKER (object);
+
+  g_value_set_boolean (value, prop_id == 1 ? self->overrun : self->through_api);
+}
+
+static void
+test_square_worker_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  TestSquareWorker *self = TEST_SQUARE_WORKER (object);
+
+  if (prop_id == 1)
+    self->overrun = g_value_get_boolean (value);
+  else
+    self->through_api = g_value_get_boolean (value);
+}
+
+static void
+test_square_worker_class_init (TestSquareWorkerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = test_square_worker_get_property;
+  object_class->set_property = test_square_worker_set_property;
+
+  g_object_class_install_property (object_class, 1,
+                                   g_param_spec_boolean ("overrun", NULL, NULL, FALSE,
+                                                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, 2,
+                                   g_param_spec_boolean ("through-api", NULL, NULL, FALSE,
+                                                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+test_square_worker_init (TestSquareWorker *self)
+{
 }
 
 /* TestPropsWorker: echoes its properties as its result. */
@@ -519,6 +622,7 @@ test_workers_register (void)
   g_type_ensure (TEST_TYPE_SUM_WORKER);
   g_type_ensure (TEST_TYPE_CONCAT_WORKER);
   g_type_ensure (TEST_TYPE_PROPS_WORKER);
+  g_type_ensure (TEST_TYPE_SQUARE_WORKER);
 }
 
 MpaioSharedMemory *
@@ -693,4 +797,34 @@ test_cancel_after_first_result (MpaioOrchestrator *orchestrator,
                                 GCancellable      *cancellable)
 {
   g_signal_connect (orchestrator, "notify::n-chunks-done", G_CALLBACK (cancel_after_first), cancellable);
+}
+
+/* Squares 1..n_values into a new output memory on @executor. */
+gboolean
+test_run_squares (MpaioExecutor      *executor,
+                  guint64             n_values,
+                  guint64             chunk_size,
+                  TestSquareWorker   *worker,
+                  MpaioSharedMemory **output_out,
+                  GError            **error)
+{
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (n_values);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new (memory, 8, n_values, chunk_size, NULL);
+  g_autoptr(MpaioSharedMemory) output = mpaio_shared_memory_new (n_values * 8, NULL);
+  g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (executor);
+
+  mpaio_orchestrator_add_with_output (orchestrator, MPAIO_WORKER (worker), iterator, output, 8);
+  *output_out = g_steal_pointer (&output);
+  return test_run_sync (orchestrator, NULL, error);
+}
+
+void
+test_assert_squares (MpaioSharedMemory *output,
+                     guint64            n_values)
+{
+  const gint64 *squares = mpaio_shared_memory_get_data (output);
+
+  for (guint64 i = 0; i < n_values; i++)
+    if (squares[i] != (gint64) ((i + 1) * (i + 1)))
+      g_error ("Element %" G_GUINT64_FORMAT " is %" G_GINT64_FORMAT, i, squares[i]);
 }

@@ -24,6 +24,7 @@ struct _TestSumWorker
   gint64        null_on_chunk;
   char         *crash_once_file;
   char         *block_once_file;
+  char         *fail_domain;      /* for fail-on-chunk; G_IO_ERROR if unset */
   gboolean      block_all;
   gboolean      wrong_type;
   gboolean      write_input;
@@ -49,6 +50,12 @@ struct _TestConcatWorker
 
 char *test_concat_worker_dup_text (TestConcatWorker *self);
 
+/* Squares int64 elements into the run's output memory; returns how many it
+ * wrote. "overrun" writes one element past its region, "through-api" writes
+ * with mpaio_chunk_write_output() as bindings do. */
+#define TEST_TYPE_SQUARE_WORKER (test_square_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestSquareWorker, test_square_worker, TEST, SQUARE_WORKER, GObject)
+
 /* Has a property of every kind that crosses, and one that cannot. */
 #define TEST_TYPE_PROPS_WORKER (test_props_worker_get_type ())
 G_DECLARE_FINAL_TYPE (TestPropsWorker, test_props_worker, TEST, PROPS_WORKER, GObject)
@@ -71,6 +78,14 @@ gboolean           test_pids_gone         (const int         *pids,
 void               test_wait_for_pids_gone (const int        *pids,
                                            guint              n_pids);
 void               test_iterate_a_while   (void);
+gboolean           test_run_squares       (MpaioExecutor      *executor,
+                                           guint64             n_values,
+                                           guint64             chunk_size,
+                                           TestSquareWorker   *worker,
+                                           MpaioSharedMemory **output_out,
+                                           GError            **error);
+void               test_assert_squares    (MpaioSharedMemory  *output,
+                                           guint64             n_values);
 void               test_cancel_after_first_result (MpaioOrchestrator *orchestrator,
                                            GCancellable      *cancellable);
 
