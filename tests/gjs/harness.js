@@ -115,13 +115,3 @@ export function countingMemory(n) {
 
     return [int64Memory(values), BigInt(n) * BigInt(n + 1) / 2n];
 }
-
-// A main-loop turn: lets sources that are already due run.
-export function idle() {
-    return new Promise(resolve => {
-        GLib.idle_add(GLib.PRIORITY_LOW, () => {
-            resolve();
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// How failures in JavaScript worker code reach the caller.
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import Mpaio from 'gi://Mpaio?version=1';
+import System from 'system';
+
+import {
+    test, run, assert, assertEqual, assertDeepEqual, assertGError, assertMessage,
+    countingMemory, rejection,
+} from './harness.js';
+import {Failing, SumInt64, TestError, TestErrorCode} from './workers.js';
+
+if (Mpaio.is_worker_process())
+    System.exit(Mpaio.serve() ? 0 : 1);
+
+// GJS sends any exception other than a GLib.Error in its own error domain,
+// which it registers lazily: this process has not seen it yet, and Mpaio
+// must still hand the exception back as what it was.
+
+const pool = Mpaio.ProcessPool.new(2);
+
+// Runs a Failing worker in `mode` over 4 chunks, failing on chunk 2.
+async function runFailing(mode, failOn = 2) {
+    const [ints] = countingMemory(4);
+    const failing = new Failing({mode, failOn});
+    const orchestrator = Mpaio.Orchestrator.new(pool);
+
+    orchestrator.add(failing, Mpaio.DataIterator.new_for_dtype(ints, '<i8', 4, 1));
+    const error = await rejection(orchestrator.run_async(null));
+    return [error, failing];
+}
+
+const WHERE = 'MpaioGjsTestFailing failed on chunk 2 (elements 2 to 3): ';
+
+// First, before any GError has been converted in this process.
+test('another exception arrives as the same JavaScript error', async () => {
+    const [error] = await runFailing('type-error');
+
+    assert(error instanceof TypeError, `expected a TypeError, got ${error}`);
+    assertEqual(error.message, WHERE + 'chunk 2 is not a number', 'message');
+});
+
+test('a GLib.Error thrown by worker code keeps its domain, code and message', async () => {
+    const [error] = await runFailing('io-error');
+
+    assertGError(error, Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, WHERE + 'no data for chunk 2');
+});
+
+test('an application\'s own error domain crosses too', async () => {
+    const [error] = await runFailing('app-error');
+
+    assertGError(error, TestError, TestErrorCode.BAD_CHUNK, WHERE + 'chunk 2 is bad');
+});
+
+test('an exception of a class of its own arrives as an Error', async () => {
+    const [error] = await runFailing('custom-error');
+
+    assertEqual(error.constructor, Error, 'class');
+    assertEqual(error.message, WHERE + 'chunk 2 is odd', 'message');
+});
+
+test('an exception thrown by the engine arrives with its message', async () => {
+    const [error] = await runFailing('engine-error');
+
+    assert(error instanceof TypeError, `expected a TypeError, got ${error}`);
+    assertMessage(error, WHERE, 'this.missing is undefined');
+});
+
+test('returning null fails the run with INVALID_RESULT', async () => {
+    const [error] = await runFailing('null');
+
+    assertGError(error, Mpaio.Error, Mpaio.Error.INVALID_RESULT,
+        WHERE, 'returned no result and no error for chunk 2');
+});
+
+test('returning undefined fails the run with an Error', async () => {
+    const [error] = await runFailing('undefined');
+
+    assertEqual(error.constructor, Error, 'class');
+    assertMessage(error, WHERE, 'Return value', 'undefined');
+});
+
+test('a result of another type than vfunc_dup_result_type() fails with INVALID_RESULT', async () => {
+    const [error, failing] = await runFailing('wrong-type', 0);
+
+    assertGError(error, Mpaio.Error, Mpaio.Error.INVALID_RESULT, 'type “s”', 'result type is “x”');
+    assert(!failing.delivered.includes(0), 'the wrong result reached vfunc_process_callback');
+});
+
+test('an exception in vfunc_process_callback is logged, and the run goes on', async () => {
+    const [ints] = countingMemory(4);
+    const failing = new Failing({mode: 'callback-throws'});
+    const orchestrator = Mpaio.Orchestrator.new(pool);
+
+    orchestrator.add(failing, Mpaio.DataIterator.new_for_dtype(ints, '<i8', 4, 1));
+    await orchestrator.run_async(null);
+
+    assertDeepEqual(failing.delivered.sort(), [0, 1, 2, 3], 'chunks delivered');
+});
+
+test('a chunk view is the read-only mapping: writing to it crashes the worker', async () => {
+    const crashPool = Mpaio.ProcessPool.new(1);
+    crashPool.max_retries = 1;
+    const [ints, expectedSum] = countingMemory(4);
+    const failing = new Failing({mode: 'write', failOn: 0});
+    const orchestrator = Mpaio.Orchestrator.new(crashPool);
+
+    orchestrator.add(failing, Mpaio.DataIterator.new_for_dtype(ints, '<i8', 4, 4));
+    const error = await rejection(orchestrator.run_async(null));
+
+    assertGError(error, Mpaio.Error, Mpaio.Error.WORKER_CRASHED,
+        'MpaioGjsTestFailing', 'signal 11', 'chunk 0 (elements 0 to 4)', 'after 2 attempts',
+        'writing to chunk 0');  // the worker's standard error
+
+    // The pool replaced the worker and runs again.
+    const sum = new SumInt64();
+    const again = Mpaio.Orchestrator.new(crashPool);
+    again.add(sum, Mpaio.DataIterator.new_for_dtype(ints, '<i8', 4, 2));
+    await again.run_async(null);
+    assertEqual(sum.total, expectedSum, 'sum after the crash');
+});
+
+test('after a failed run the pool runs again', async () => {
+    await runFailing('io-error');
+
+    const [ints, expectedSum] = countingMemory(1000);
+    const sum = new SumInt64();
+    const orchestrator = Mpaio.Orchestrator.new(pool);
+    orchestrator.add(sum, Mpaio.DataIterator.new_for_dtype(ints, '<i8', 1000, 10));
+    await orchestrator.run_async(null);
+    assertEqual(sum.total, expectedSum, 'sum');
+});
+
+await run();
