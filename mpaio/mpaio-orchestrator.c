@@ -68,6 +68,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  CHUNK_PROCESSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 entry_clear (gpointer data)
 {
@@ -207,6 +214,26 @@ mpaio_orchestrator_class_init (MpaioOrchestratorClass *klass)
                           (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MpaioOrchestrator::chunk-processed:
+   * @self: the orchestrator
+   * @worker: the worker the chunk was processed by
+   * @chunk_index: the index of the chunk in its iterator
+   *
+   * Emitted on the run's main context after each chunk's result was handed
+   * to [vfunc@Mpaio.Worker.process_callback], in completion order. For a
+   * progress bar, bind [property@Mpaio.Orchestrator:fraction] instead: it
+   * notifies once per batch of results.
+   */
+  signals[CHUNK_PROCESSED] =
+    g_signal_new ("chunk-processed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, MPAIO_TYPE_WORKER, G_TYPE_UINT64);
 }
 
 static void
@@ -406,17 +433,20 @@ on_progress_idle (gpointer user_data)
 /* Results come in batches; progress is notified once per batch, in the same
  * main context iteration, rather than once per chunk. */
 static void
-on_run_progress (gpointer user_data,
-                 guint64  n_done,
-                 gboolean finished)
+on_run_progress (gpointer     user_data,
+                 MpaioWorker *worker,
+                 guint64      chunk_index,
+                 guint64      n_done)
 {
   MpaioOrchestrator *self = user_data;
 
   self->pending_done = n_done;
 
-  if (!finished)
+  if (worker != NULL)
     {
-      if (self->progress_source == NULL)
+      g_signal_emit (self, signals[CHUNK_PROCESSED], 0, worker, chunk_index);
+
+      if (self->progress_source == NULL && self->run_task != NULL)
         {
           self->progress_source = g_idle_source_new ();
           g_source_set_priority (self->progress_source, G_PRIORITY_DEFAULT);

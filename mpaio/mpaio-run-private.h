@@ -42,10 +42,12 @@ typedef struct
 
 
 
-/* Called after each delivered result, and once more when the run ends. */
-typedef void (*MpaioRunProgress) (gpointer user_data,
-                                  guint64  n_done,
-                                  gboolean finished);
+/* Called after each delivered result, with its worker and chunk, and once
+ * more when the run ends, with no worker. */
+typedef void (*MpaioRunProgress) (gpointer     user_data,
+                                  MpaioWorker *worker,
+                                  guint64      chunk_index,
+                                  guint64      n_done);
 
 MpaioRun     *mpaio_run_new          (GTask            *task,
                                       MpaioExecutor    *executor,

@@ -166,7 +166,7 @@ finish (MpaioRun *run,
   g_clear_object (&run->executor);
   g_queue_clear_full (&run->retries, (GDestroyNotify) mpaio_job_free);
 
-  run->progress (run->progress_data, run->n_done, TRUE);
+  run->progress (run->progress_data, NULL, 0, run->n_done);
 
   if (error != NULL)
     g_task_return_error (task, error);
@@ -304,7 +304,7 @@ mpaio_run_deliver (MpaioRun *run,
   if (run->finished)
     return;
 
-  run->progress (run->progress_data, run->n_done, FALSE);
+  run->progress (run->progress_data, pair->worker, job->chunk, run->n_done);
 
   if (run->n_done == run->n_total)
     finish (run, NULL);

@@ -191,6 +191,17 @@ count_notify (GObject    *object,
 }
 
 static void
+on_chunk_processed (MpaioOrchestrator *orchestrator,
+                    MpaioWorker       *worker,
+                    guint64            chunk_index,
+                    GHashTable        *seen)
+{
+  g_assert_true (TEST_IS_SUM_WORKER (worker));
+  g_assert_true (g_hash_table_add (seen, GSIZE_TO_POINTER (chunk_index + 1)));
+  g_assert_true (g_hash_table_contains (TEST_SUM_WORKER (worker)->seen_chunks, GSIZE_TO_POINTER (chunk_index + 1)));
+}
+
+static void
 test_progress (void)
 {
   g_autoptr(GError) error = NULL;
@@ -199,10 +210,12 @@ test_progress (void)
     test_make_sum_run (MPAIO_EXECUTOR (shared_pool), N_VALUES, 40, &worker);
   Progress progress = { 0 };
   guint n_running_notifies = 0;
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
 
   g_signal_connect (orchestrator, "notify::n-chunks-done", G_CALLBACK (on_done_notify), &progress);
   g_signal_connect (orchestrator, "notify::fraction", G_CALLBACK (on_fraction_notify), &progress);
   g_signal_connect (orchestrator, "notify::running", G_CALLBACK (count_notify), &n_running_notifies);
+  g_signal_connect (orchestrator, "chunk-processed", G_CALLBACK (on_chunk_processed), seen);
 
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
   g_assert_no_error (error);
@@ -215,6 +228,7 @@ test_progress (void)
   g_assert_cmpfloat (progress.last_fraction, ==, 1.0);
   g_assert_false (progress.went_backwards);
   g_assert_cmpuint (n_running_notifies, ==, 2);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 25);
 }
 
 static void
