@@ -130,6 +130,8 @@ mpaio_chunk_set_range (MpaioChunk *self,
  * mpaio_chunk_get_index:
  * @self: a chunk
  *
+ * Gets the index of the chunk in its iterator.
+ *
  * Returns: the index of the chunk in its iterator
  */
 guint64
@@ -143,6 +145,8 @@ mpaio_chunk_get_index (MpaioChunk *self)
 /**
  * mpaio_chunk_get_start:
  * @self: a chunk
+ *
+ * Gets the index of the first element of the chunk in the array.
  *
  * Returns: the index of the first element of the chunk in the array
  */
@@ -158,6 +162,8 @@ mpaio_chunk_get_start (MpaioChunk *self)
  * mpaio_chunk_get_end:
  * @self: a chunk
  *
+ * Gets the index of the element after the last one of the chunk.
+ *
  * Returns: the index of the element after the last one of the chunk
  */
 guint64
@@ -171,6 +177,8 @@ mpaio_chunk_get_end (MpaioChunk *self)
 /**
  * mpaio_chunk_get_n_elements:
  * @self: a chunk
+ *
+ * Gets the number of elements in the chunk.
  *
  * Returns: the number of elements in the chunk
  */
@@ -186,6 +194,8 @@ mpaio_chunk_get_n_elements (MpaioChunk *self)
  * mpaio_chunk_get_element_size:
  * @self: a chunk
  *
+ * Gets the size of one element, in bytes.
+ *
  * Returns: the size of one element, in bytes
  */
 gsize
@@ -199,6 +209,9 @@ mpaio_chunk_get_element_size (MpaioChunk *self)
 /**
  * mpaio_chunk_get_offset:
  * @self: a chunk
+ *
+ * Gets where the whole array (element 0, not this chunk) starts in the
+ * memory, in bytes.
  *
  * Returns: where the whole array (element 0, not this chunk) starts in the
  *   memory, in bytes
@@ -214,6 +227,8 @@ mpaio_chunk_get_offset (MpaioChunk *self)
 /**
  * mpaio_chunk_get_dtype:
  * @self: a chunk
+ *
+ * Gets the numpy type string of the elements, if the iterator has one.
  *
  * Returns: (nullable): the numpy type string of the elements, if the
  *   iterator has one
@@ -291,6 +306,8 @@ mpaio_chunk_dup_bytes (MpaioChunk *self)
 /**
  * mpaio_chunk_has_output:
  * @self: a chunk
+ *
+ * Tells whether the run has an output memory for this chunk to write.
  *
  * Returns: whether the run has an output memory for this chunk to write
  */

@@ -516,6 +516,8 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
  * mpaio_data_iterator_get_n_chunks:
  * @self: an iterator
  *
+ * Gets the number of chunks the array is cut into.
+ *
  * Returns: the number of chunks the array is cut into
  */
 guint64
@@ -568,6 +570,8 @@ mpaio_data_iterator_get_##name (MpaioDataIterator *self) \
  * mpaio_data_iterator_get_memory:
  * @self: an iterator
  *
+ * Gets the memory that holds the array.
+ *
  * Returns: (transfer none): the memory that holds the array
  */
 DEFINE_GETTER (MpaioSharedMemory *, memory, memory, NULL)
@@ -575,6 +579,8 @@ DEFINE_GETTER (MpaioSharedMemory *, memory, memory, NULL)
 /**
  * mpaio_data_iterator_get_offset:
  * @self: an iterator
+ *
+ * Gets where the array starts in the memory, in bytes.
  *
  * Returns: where the array starts in the memory, in bytes
  */
@@ -584,6 +590,8 @@ DEFINE_GETTER (guint64, offset, offset, 0)
  * mpaio_data_iterator_get_element_size:
  * @self: an iterator
  *
+ * Gets the size of one element in bytes.
+ *
  * Returns: the size of one element in bytes
  */
 DEFINE_GETTER (gsize, element_size, element_size, 0)
@@ -591,6 +599,8 @@ DEFINE_GETTER (gsize, element_size, element_size, 0)
 /**
  * mpaio_data_iterator_get_n_elements:
  * @self: an iterator
+ *
+ * Gets the number of elements in the array.
  *
  * Returns: the number of elements in the array
  */
@@ -600,6 +610,8 @@ DEFINE_GETTER (guint64, n_elements, n_elements, 0)
  * mpaio_data_iterator_get_chunk_size:
  * @self: an iterator
  *
+ * Gets the number of elements in each chunk.
+ *
  * Returns: the number of elements in each chunk
  */
 DEFINE_GETTER (guint64, chunk_size, chunk_size, 0)
@@ -608,6 +620,8 @@ DEFINE_GETTER (guint64, chunk_size, chunk_size, 0)
  * mpaio_data_iterator_get_start_index:
  * @self: an iterator
  *
+ * Gets the index of the first element to process.
+ *
  * Returns: the index of the first element to process
  */
 DEFINE_GETTER (guint64, start_index, start_index, 0)
@@ -615,6 +629,8 @@ DEFINE_GETTER (guint64, start_index, start_index, 0)
 /**
  * mpaio_data_iterator_get_dtype:
  * @self: an iterator
+ *
+ * Gets the numpy type string of the elements.
  *
  * Returns: (nullable): the numpy type string of the elements
  */

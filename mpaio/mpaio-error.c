@@ -3,4 +3,11 @@
 
 #include "mpaio-error.h"
 
+/**
+ * mpaio_error_quark:
+ *
+ * Gets the error domain of Mpaio, [error@Mpaio.Error].
+ *
+ * Returns: the error quark
+ */
 G_DEFINE_QUARK (mpaio-error-quark, mpaio_error)

@@ -40,6 +40,8 @@ mpaio_executor_default_init (MpaioExecutorInterface *iface)
  * mpaio_executor_get_max_workers:
  * @self: an executor
  *
+ * Gets the largest number of workers that run at once.
+ *
  * Returns: the largest number of workers that run at once
  */
 guint

@@ -323,6 +323,8 @@ mpaio_orchestrator_add_with_output (MpaioOrchestrator *self,
  * mpaio_orchestrator_get_executor:
  * @self: an orchestrator
  *
+ * Gets the executor the workers run on.
+ *
  * Returns: (transfer none): the executor the workers run on
  */
 MpaioExecutor *
@@ -336,6 +338,8 @@ mpaio_orchestrator_get_executor (MpaioOrchestrator *self)
 /**
  * mpaio_orchestrator_get_n_chunks_done:
  * @self: an orchestrator
+ *
+ * Gets how many chunks of the current or last run were delivered.
  *
  * Returns: how many chunks of the current or last run were delivered
  */
@@ -351,6 +355,8 @@ mpaio_orchestrator_get_n_chunks_done (MpaioOrchestrator *self)
  * mpaio_orchestrator_get_n_chunks_total:
  * @self: an orchestrator
  *
+ * Gets how many chunks the current or last run has.
+ *
  * Returns: how many chunks the current or last run has
  */
 guint64
@@ -365,6 +371,8 @@ mpaio_orchestrator_get_n_chunks_total (MpaioOrchestrator *self)
  * mpaio_orchestrator_get_fraction:
  * @self: an orchestrator
  *
+ * Gets the share of chunks delivered, from 0 to 1.
+ *
  * Returns: the share of chunks delivered, from 0 to 1
  */
 double
@@ -378,6 +386,8 @@ mpaio_orchestrator_get_fraction (MpaioOrchestrator *self)
 /**
  * mpaio_orchestrator_is_running:
  * @self: an orchestrator
+ *
+ * Tells whether a run is going on.
  *
  * Returns: whether a run is going on
  */

@@ -1803,6 +1803,9 @@ mpaio_process_pool_new_for_argv (const char * const *argv,
  * mpaio_process_pool_get_argv:
  * @self: a pool
  *
+ * Gets the command line of the worker program, or %NULL if the pool starts
+ * the current program again.
+ *
  * Returns: (array zero-terminated=1) (nullable) (transfer none): the
  *   command line of the worker program, or %NULL if the pool starts the
  *   current program again
@@ -1818,6 +1821,8 @@ mpaio_process_pool_get_argv (MpaioProcessPool *self)
 /**
  * mpaio_process_pool_get_chunks_in_flight:
  * @self: a pool
+ *
+ * Gets how many chunks each worker holds at once.
  *
  * Returns: how many chunks each worker holds at once
  */
@@ -1856,6 +1861,8 @@ mpaio_process_pool_set_chunks_in_flight (MpaioProcessPool *self,
  * mpaio_process_pool_get_max_retries:
  * @self: a pool
  *
+ * Gets how many times a chunk whose worker died is retried.
+ *
  * Returns: how many times a chunk whose worker died is retried
  */
 guint
@@ -1889,6 +1896,8 @@ mpaio_process_pool_set_max_retries (MpaioProcessPool *self,
 /**
  * mpaio_process_pool_get_chunk_timeout:
  * @self: a pool
+ *
+ * Gets how long a worker may spend on one chunk, in milliseconds, or 0.
  *
  * Returns: how long a worker may spend on one chunk, in milliseconds, or 0
  */
@@ -1925,6 +1934,8 @@ mpaio_process_pool_set_chunk_timeout (MpaioProcessPool *self,
 /**
  * mpaio_process_pool_get_n_workers:
  * @self: a pool
+ *
+ * Gets how many worker processes the pool has now.
  *
  * Returns: how many worker processes the pool has now
  */

@@ -579,6 +579,8 @@ mpaio_shared_memory_write (MpaioSharedMemory  *self,
  * mpaio_shared_memory_get_size:
  * @self: a memory
  *
+ * Gets the size of the memory, in bytes.
+ *
  * Returns: the size of the memory, in bytes
  */
 gsize
@@ -592,6 +594,8 @@ mpaio_shared_memory_get_size (MpaioSharedMemory *self)
 /**
  * mpaio_shared_memory_is_sealed:
  * @self: a memory
+ *
+ * Tells whether the memory is sealed.
  *
  * Returns: whether the memory is sealed
  */
@@ -607,6 +611,8 @@ mpaio_shared_memory_is_sealed (MpaioSharedMemory *self)
  * mpaio_shared_memory_is_writable:
  * @self: a memory
  *
+ * Tells whether this process can write to the memory.
+ *
  * Returns: whether this process can write to the memory
  */
 gboolean
@@ -620,6 +626,9 @@ mpaio_shared_memory_is_writable (MpaioSharedMemory *self)
 /**
  * mpaio_shared_memory_get_name:
  * @self: a memory
+ *
+ * Gets the POSIX shared-memory name the memory was attached by, or %NULL for
+ * a memory made by Mpaio.
  *
  * Returns: (nullable): the POSIX shared-memory name the memory was attached
  *   by, or %NULL for a memory made by Mpaio
