@@ -83,8 +83,7 @@ typedef enum
 typedef struct
 {
   GBytes *packet;
-  int     fd;
-  int     owned_fd;
+  int     fd;                       /* owned, sent with the packet, or -1 */
 } OutPacket;
 
 typedef struct
@@ -186,7 +185,7 @@ static void
 out_packet_free (OutPacket *out)
 {
   g_bytes_unref (out->packet);
-  mpaio_clear_fd (&out->owned_fd);
+  mpaio_clear_fd (&out->fd);
   g_free (out);
 }
 
@@ -296,8 +295,9 @@ on_writable (int           fd,
   return G_SOURCE_REMOVE;
 }
 
-/* Sends a message, or queues it while the worker's socket is full. @fd is
- * lent and must stay open until the message is sent. */
+/* Sends a message, or queues it while the worker's socket is full. @fd, if
+ * any, is duplicated: the memory it belongs to may go before the message
+ * leaves the queue. */
 static void
 worker_send (WorkerProcess    *w,
              MpaioMessageKind  kind,
@@ -312,15 +312,14 @@ worker_send (WorkerProcess    *w,
     return;
 
   out = g_new0 (OutPacket, 1);
-  out->fd = fd;
-  if (!mpaio_wire_encode (kind, owned_body, &out->packet, &out->owned_fd, &error))
+  if (!mpaio_wire_encode (kind, owned_body, &out->packet, &out->fd, &error))
     {
       g_free (out);
       worker_abandon (w, g_steal_pointer (&error));
       return;
     }
-  if (out->owned_fd >= 0)
-    out->fd = out->owned_fd;
+  if (out->fd < 0 && fd >= 0)
+    out->fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
 
   g_queue_push_tail (&w->out_queue, out);
 
@@ -1211,14 +1210,22 @@ pool_spawn_worker (MpaioProcessPool  *self,
   return w;
 }
 
-static gboolean
-pool_has_pending (MpaioProcessPool *self)
+/* Once every ready worker is full: how many more workers the chunks still
+ * waiting could keep busy, beyond those still starting. A run of one chunk
+ * spawns one worker. */
+static guint64
+pool_count_wanted_workers (MpaioProcessPool *self)
 {
-  for (guint i = 0; i < self->runs->len; i++)
-    if (mpaio_run_has_pending (g_ptr_array_index (self->runs, i)))
-      return TRUE;
+  guint64 n_pending = 0;
+  guint n_starting = 0;
 
-  return FALSE;
+  for (guint i = 0; i < self->runs->len; i++)
+    n_pending += mpaio_run_get_n_pending (g_ptr_array_index (self->runs, i));
+
+  for (guint i = 0; i < self->workers->len; i++)
+    n_starting += ((WorkerProcess *) g_ptr_array_index (self->workers, i))->state == WORKER_STARTING;
+
+  return n_pending > n_starting ? n_pending - n_starting : 0;
 }
 
 static gboolean
@@ -1231,8 +1238,10 @@ on_respawn_time (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Spawns up to @n_wanted more workers, within max-workers. */
 static void
-pool_spawn_missing (MpaioProcessPool *self)
+pool_spawn (MpaioProcessPool *self,
+            guint64           n_wanted)
 {
   gint64 wait = self->respawn_after - g_get_monotonic_time ();
 
@@ -1248,7 +1257,7 @@ pool_spawn_missing (MpaioProcessPool *self)
       return;
     }
 
-  while (self->workers->len < self->max_workers)
+  for (; n_wanted > 0 && self->workers->len < self->max_workers; n_wanted--)
     {
       g_autoptr(GError) error = NULL;
 
@@ -1330,8 +1339,7 @@ pool_dispatch (MpaioProcessPool *self)
   for (guint i = 0; i < self->workers->len; i++)
     worker_send_jobs (g_ptr_array_index (self->workers, i));
 
-  if (pool_has_pending (self))
-    pool_spawn_missing (self);
+  pool_spawn (self, pool_count_wanted_workers (self));
 
   self->dispatching = FALSE;
 }
@@ -2006,7 +2014,7 @@ mpaio_process_pool_start_async (MpaioProcessPool    *self,
     }
 
   g_queue_push_tail (&self->start_tasks, g_steal_pointer (&task));
-  pool_spawn_missing (self);
+  pool_spawn (self, self->max_workers);
   pool_complete_start (self);
 }
 

@@ -61,7 +61,7 @@ MpaioRunPair *mpaio_run_get_pair     (MpaioRun         *run,
                                       guint             index);
 guint64       mpaio_run_get_n_total  (MpaioRun         *run);
 gboolean      mpaio_run_is_finished  (MpaioRun         *run);
-gboolean      mpaio_run_has_pending  (MpaioRun         *run);
+guint64       mpaio_run_get_n_pending (MpaioRun        *run);
 MpaioJob     *mpaio_run_pull         (MpaioRun         *run);
 void          mpaio_run_deliver      (MpaioRun         *run,
                                       MpaioJob         *job,

@@ -118,24 +118,24 @@ mpaio_run_is_finished (MpaioRun *run)
   return run->finished;
 }
 
-gboolean
-mpaio_run_has_pending (MpaioRun *run)
+/* How many jobs are waiting to be pulled. */
+guint64
+mpaio_run_get_n_pending (MpaioRun *run)
 {
+  guint64 n_pending;
+
   if (run->finished)
-    return FALSE;
+    return 0;
 
-  if (run->retries.length > 0)
-    return TRUE;
-
+  n_pending = run->retries.length;
   for (guint i = 0; i < run->pairs->len; i++)
     {
       MpaioRunPair *pair = g_ptr_array_index (run->pairs, i);
 
-      if (pair->next_chunk < pair->n_chunks)
-        return TRUE;
+      n_pending += pair->n_chunks - pair->next_chunk;
     }
 
-  return FALSE;
+  return n_pending;
 }
 
 static void

@@ -40,26 +40,37 @@ typedef struct
   MpaioChunk        *chunk;         /* reused while nobody else holds it */
 } Binding;
 
-/* Results are sent together: when no more work is waiting, or when enough
- * of them pile up, or the oldest has waited long enough, for the pool to
- * want them. A chunk that takes longer than MAX_PENDING_USEC is thus
- * reported as soon as it is done. */
+/* Results are sent together: when no more work is waiting, when enough of
+ * them pile up, or when the oldest has waited MAX_PENDING_USEC. The last
+ * rule holds even while the next chunk runs for long, or forever: an outbox
+ * thread sends what waits too long. Messages leave in order, one at a time,
+ * under the outbox's lock. */
 #define MAX_PENDING_RESULTS 64
 #define MAX_PENDING_BYTES (32 * 1024)
 #define MAX_PENDING_USEC 1000
 
 typedef struct
 {
+  GMutex           lock;
+  GCond            cond;
+  GThread         *thread;
   int              fd;
-  guint8          *buffer;
-  GHashTable      *memories;        /* id → MpaioSharedMemory */
-  GHashTable      *workers;         /* id → WorkerEntry */
-  GHashTable      *bindings;        /* id → Binding */
   GVariantBuilder  results;
   guint            n_results;
   gsize            results_size;
   gint64           busy_usec;       /* spent processing the pending results */
   gint64           pending_since;   /* when the oldest pending result was made */
+  GError          *error;           /* the first send that failed */
+  gboolean         quit;
+} Outbox;
+
+typedef struct
+{
+  guint8          *buffer;
+  GHashTable      *memories;        /* id → MpaioSharedMemory */
+  GHashTable      *workers;         /* id → WorkerEntry */
+  GHashTable      *bindings;        /* id → Binding */
+  Outbox           outbox;
 } Server;
 
 static void
@@ -98,35 +109,166 @@ mpaio_is_worker_process (void)
   return g_getenv (MPAIO_WORKER_ENV) != NULL;
 }
 
+/* With the outbox locked. */
 static gboolean
-server_send (Server            *server,
-             MpaioMessageKind   kind,
-             GVariant          *body,
-             GError           **error)
+outbox_send_locked (Outbox            *outbox,
+                    MpaioMessageKind   kind,
+                    GVariant          *body)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (body);
   g_autoptr(GBytes) packet = NULL;
   mpaio_autofd large_fd = -1;
   int errsv;
 
-  if (!mpaio_wire_encode (kind, owned, &packet, &large_fd, error))
+  if (outbox->error != NULL)
     return FALSE;
 
-  while ((errsv = mpaio_wire_send (server->fd, packet, large_fd)) == EAGAIN)
+  if (!mpaio_wire_encode (kind, owned, &packet, &large_fd, &outbox->error))
+    return FALSE;
+
+  while ((errsv = mpaio_wire_send (outbox->fd, packet, large_fd)) == EAGAIN)
     {
-      struct pollfd pfd = { server->fd, POLLOUT, 0 };
+      struct pollfd pfd = { outbox->fd, POLLOUT, 0 };
 
       poll (&pfd, 1, -1);
     }
 
   if (errsv != 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+      g_set_error (&outbox->error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    _("Could not write to the pool: %s"), g_strerror (errsv));
       return FALSE;
     }
 
   return TRUE;
+}
+
+/* With the outbox locked. */
+static gboolean
+outbox_flush_locked (Outbox *outbox)
+{
+  GVariant *body;
+
+  if (outbox->n_results == 0)
+    return outbox->error == NULL;
+
+  body = g_variant_new ("(t@a(utv))", (guint64) outbox->busy_usec,
+                        g_variant_builder_end (&outbox->results));
+  outbox->n_results = 0;
+  outbox->results_size = 0;
+  outbox->busy_usec = 0;
+  return outbox_send_locked (outbox, MPAIO_MESSAGE_RESULT, body);
+}
+
+static gboolean
+outbox_check (Outbox  *outbox,
+              gboolean ok,
+              GError **error)
+{
+  if (!ok && outbox->error != NULL)
+    g_propagate_error (error, g_error_copy (outbox->error));
+
+  return ok;
+}
+
+/* Sends the pending results, then @body if any. */
+static gboolean
+outbox_send (Outbox            *outbox,
+             MpaioMessageKind   kind,
+             GVariant          *body,
+             GError           **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&outbox->lock);
+  gboolean ok = outbox_flush_locked (outbox);
+
+  if (body != NULL)
+    {
+      if (ok)
+        ok = outbox_send_locked (outbox, kind, body);
+      else
+        g_variant_unref (g_variant_ref_sink (body));
+    }
+
+  return outbox_check (outbox, ok, error);
+}
+
+static gboolean
+outbox_add (Outbox    *outbox,
+            guint32    binding_id,
+            guint64    chunk_index,
+            GVariant  *result,
+            gint64     busy_usec,
+            GError   **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&outbox->lock);
+  gboolean ok = TRUE;
+
+  if (outbox->n_results == 0)
+    {
+      g_variant_builder_init (&outbox->results, G_VARIANT_TYPE ("a(utv)"));
+      outbox->pending_since = g_get_monotonic_time ();
+      g_cond_signal (&outbox->cond);
+    }
+
+  g_variant_builder_add (&outbox->results, "(utv)", binding_id, chunk_index, result);
+  outbox->n_results++;
+  outbox->results_size += g_variant_get_size (result) + 24;
+  outbox->busy_usec += busy_usec;
+
+  if (outbox->n_results >= MAX_PENDING_RESULTS || outbox->results_size >= MAX_PENDING_BYTES ||
+      g_get_monotonic_time () - outbox->pending_since >= MAX_PENDING_USEC)
+    ok = outbox_flush_locked (outbox);
+
+  return outbox_check (outbox, ok && outbox->error == NULL, error);
+}
+
+static gpointer
+outbox_thread (gpointer data)
+{
+  Outbox *outbox = data;
+
+  g_mutex_lock (&outbox->lock);
+  while (!outbox->quit)
+    {
+      gint64 deadline = outbox->pending_since + MAX_PENDING_USEC;
+
+      if (outbox->n_results == 0 || outbox->error != NULL)
+        g_cond_wait (&outbox->cond, &outbox->lock);
+      else if (g_get_monotonic_time () >= deadline)
+        outbox_flush_locked (outbox);
+      else
+        g_cond_wait_until (&outbox->cond, &outbox->lock, deadline);
+    }
+  g_mutex_unlock (&outbox->lock);
+
+  return NULL;
+}
+
+static void
+outbox_init (Outbox *outbox,
+             int     fd)
+{
+  g_mutex_init (&outbox->lock);
+  g_cond_init (&outbox->cond);
+  outbox->fd = fd;
+  outbox->thread = g_thread_new ("mpaio-outbox", outbox_thread, outbox);
+}
+
+static void
+outbox_clear (Outbox *outbox)
+{
+  g_mutex_lock (&outbox->lock);
+  outbox->quit = TRUE;
+  g_cond_signal (&outbox->cond);
+  g_mutex_unlock (&outbox->lock);
+  g_thread_join (g_steal_pointer (&outbox->thread));
+
+  if (outbox->n_results > 0)
+    g_variant_builder_clear (&outbox->results);
+  g_clear_error (&outbox->error);
+  g_mutex_clear (&outbox->lock);
+  g_cond_clear (&outbox->cond);
+  mpaio_clear_fd (&outbox->fd);
 }
 
 static MpaioChunk *
@@ -195,47 +337,6 @@ process_chunk (Server   *server,
   return result;
 }
 
-static gboolean
-server_flush_results (Server  *server,
-                      GError **error)
-{
-  GVariant *body;
-
-  if (server->n_results == 0)
-    return TRUE;
-
-  body = g_variant_new ("(t@a(utv))", (guint64) server->busy_usec,
-                        g_variant_builder_end (&server->results));
-  server->n_results = 0;
-  server->results_size = 0;
-  server->busy_usec = 0;
-  return server_send (server, MPAIO_MESSAGE_RESULT, body, error);
-}
-
-static gboolean
-server_add_result (Server    *server,
-                   guint32    binding_id,
-                   guint64    chunk_index,
-                   GVariant  *result,
-                   GError   **error)
-{
-  if (server->n_results == 0)
-    {
-      g_variant_builder_init (&server->results, G_VARIANT_TYPE ("a(utv)"));
-      server->pending_since = g_get_monotonic_time ();
-    }
-
-  g_variant_builder_add (&server->results, "(utv)", binding_id, chunk_index, result);
-  server->n_results++;
-  server->results_size += g_variant_get_size (result) + 24;
-
-  if (server->n_results >= MAX_PENDING_RESULTS || server->results_size >= MAX_PENDING_BYTES ||
-      g_get_monotonic_time () - server->pending_since >= MAX_PENDING_USEC)
-    return server_flush_results (server, error);
-
-  return TRUE;
-}
-
 /* Answers every chunk of the batch, in order: a result, or an error. */
 static gboolean
 server_process (Server    *server,
@@ -268,17 +369,16 @@ server_process (Server    *server,
 
       result = process_chunk (server, binding, chunk_index, ranges[3 * i + 1], ranges[3 * i + 2],
                               &chunk_error);
-      server->busy_usec += g_get_monotonic_time () - begin;
 
       if (result != NULL)
         {
-          if (!server_add_result (server, binding_id, chunk_index, result, error))
+          if (!outbox_add (&server->outbox, binding_id, chunk_index, result,
+                           g_get_monotonic_time () - begin, error))
             return FALSE;
           continue;
         }
 
-      if (!server_flush_results (server, error) ||
-          !server_send (server, MPAIO_MESSAGE_ERROR,
+      if (!outbox_send (&server->outbox, MPAIO_MESSAGE_ERROR,
                         g_variant_new ("(utsis)", binding_id, chunk_index,
                                        g_quark_to_string (chunk_error->domain),
                                        chunk_error->code, chunk_error->message),
@@ -445,21 +545,24 @@ mpaio_serve (GError **error)
 {
   g_autofree guint8 *buffer = g_malloc (MPAIO_WIRE_MAX_INLINE);
   Server server = { .buffer = buffer };
+  g_autoptr(GError) local_error = NULL;
+  int fd;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if ((server.fd = take_channel (error)) < 0)
+  if ((fd = take_channel (error)) < 0)
     return FALSE;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   server.memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_free);
   server.bindings = g_hash_table_new_full (NULL, NULL, NULL, binding_free);
+  outbox_init (&server.outbox, fd);
 
-  if (!server_send (&server, MPAIO_MESSAGE_HELLO,
+  if (!outbox_send (&server.outbox, MPAIO_MESSAGE_HELLO,
                     g_variant_new ("(ut)", MPAIO_PROTOCOL_VERSION, (guint64) getpid ()),
-                    error))
+                    &local_error))
     goto out;
 
   for (;;)
@@ -469,12 +572,12 @@ mpaio_serve (GError **error)
       gboolean handled;
 
       /* Send what is done before waiting for more. */
-      status = mpaio_wire_receive (server.fd, server.buffer, FALSE, &message, error);
+      status = mpaio_wire_receive (fd, server.buffer, FALSE, &message, &local_error);
       if (status == MPAIO_WIRE_WOULD_BLOCK)
         {
-          if (!server_flush_results (&server, error))
+          if (!outbox_send (&server.outbox, 0, NULL, &local_error))
             goto out;
-          status = mpaio_wire_receive (server.fd, server.buffer, TRUE, &message, error);
+          status = mpaio_wire_receive (fd, server.buffer, TRUE, &message, &local_error);
         }
 
       if (status == MPAIO_WIRE_CLOSED)
@@ -482,7 +585,7 @@ mpaio_serve (GError **error)
       if (status != MPAIO_WIRE_MESSAGE)
         goto out;
 
-      handled = server_handle (&server, &message, error);
+      handled = server_handle (&server, &message, &local_error);
       mpaio_message_clear (&message);
       if (!handled)
         goto out;
@@ -491,12 +594,18 @@ mpaio_serve (GError **error)
   ok = TRUE;
 
 out:
-  if (server.n_results > 0)
-    g_variant_builder_clear (&server.results);
+  /* The pool closed the channel as we wrote: it is done with us. */
+  if (!ok &&
+      (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)))
+    ok = TRUE;
+  else if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+
+  outbox_clear (&server.outbox);
   g_hash_table_unref (server.bindings);
   g_hash_table_unref (server.workers);
   g_hash_table_unref (server.memories);
-  mpaio_clear_fd (&server.fd);
   return ok;
 }
 

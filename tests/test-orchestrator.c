@@ -749,6 +749,20 @@ test_spawn_gives_up (void)
 }
 
 static void
+test_spawns_what_it_needs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (2);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 100, 100, &worker);
+
+  /* One chunk: one worker to start, not two. */
+  g_assert_true (test_run_sync (orchestrator, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpaio_process_pool_get_n_workers (pool), ==, 1);
+}
+
+static void
 on_started (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
@@ -924,6 +938,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/process-pool/spawn-failures", test_spawn_failures);
   g_test_add_func ("/mpaio/process-pool/spawn-gives-up", test_spawn_gives_up);
   g_test_add_func ("/mpaio/process-pool/start-up-front", test_start_up_front);
+  g_test_add_func ("/mpaio/process-pool/spawns-what-it-needs", test_spawns_what_it_needs);
   g_test_add_func ("/mpaio/process-pool/dispose-leaves-no-worker", test_dispose_leaves_no_worker);
   g_test_add_func ("/mpaio/process-pool/shutdown", test_shutdown);
   g_test_add_func ("/mpaio/process-pool/shutdown-during-run", test_shutdown_during_run);

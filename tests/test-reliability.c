@@ -204,6 +204,37 @@ test_startup_death_respawned (Fixture       *fixture,
   g_assert_cmpint (worker->total, ==, test_sum_1_to_n (100));
 }
 
+static gboolean
+on_hang (gpointer user_data)
+{
+  g_error ("The result of chunk 0 never came");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_result_not_held_behind_stuck_chunk (Fixture       *fixture,
+                                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (1);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 100, 10, &worker);
+  guint deadline = g_timeout_add_seconds (30, on_hang, NULL);
+
+  /* One worker gets chunks 0 to 3 in one message; chunk 1 never ends, and
+   * chunk 0's result must still come. */
+  mpaio_process_pool_set_chunks_in_flight (pool, 4);
+  g_object_set (worker, "block-on-chunk", (gint64) 1, NULL);
+  test_cancel_after_first_result (orchestrator, cancellable);
+
+  g_assert_false (test_run_sync (orchestrator, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (worker->n_callbacks, ==, 1);
+  g_assert_true (g_hash_table_contains (worker->seen_chunks, GSIZE_TO_POINTER (0 + 1)));
+  g_source_remove (deadline);
+}
+
 static int *
 read_pids (GDataInputStream *output)
 {
@@ -425,6 +456,7 @@ main (int   argc,
   ADD ("/mpaio/reliability/timeout/fails", test_timeout_fails);
   ADD ("/mpaio/reliability/cancel-stuck-chunks", test_cancel_stuck_chunks);
   ADD ("/mpaio/reliability/startup-death-respawned", test_startup_death_respawned);
+  ADD ("/mpaio/reliability/result-not-held-behind-stuck-chunk", test_result_not_held_behind_stuck_chunk);
   ADD ("/mpaio/reliability/parent-death", test_parent_death);
   ADD ("/mpaio/reliability/sigint-reaches-caller-only", test_sigint_reaches_caller_only);
   ADD ("/mpaio/reliability/no-leaks", test_no_leaks);

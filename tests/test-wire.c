@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 
 #include "mpaio-error.h"
+#include "mpaio-serve.h"
 #include "mpaio-wire-private.h"
 
 typedef struct
@@ -248,6 +249,38 @@ test_decode_consumes_fds (void)
   g_assert_cmpint (fcntl (fds[1], F_GETFD), ==, -1);
 }
 
+static void
+test_serve_not_a_worker (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_unsetenv ("MPAIO_WORKER_FD");
+  g_assert_false (mpaio_is_worker_process ());
+  g_assert_false (mpaio_serve (&error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_FAILED);
+}
+
+/* A pool that shut down while its worker started: the worker's handshake
+ * meets a closed channel, which is the end of its work, not a failure. */
+static void
+test_serve_pool_gone (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fd_string = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), ==, 0);
+  close (fds[0]);
+  fd_string = g_strdup_printf ("%d", fds[1]);
+  g_setenv ("MPAIO_WORKER_FD", fd_string, TRUE);
+
+  g_assert_true (mpaio_is_worker_process ());
+  g_assert_true (mpaio_serve (&error));
+  g_assert_no_error (error);
+  g_assert_false (mpaio_is_worker_process ());
+  g_assert_cmpint (fcntl (fds[1], F_GETFD), ==, -1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -267,6 +300,8 @@ main (int   argc,
   ADD ("/mpaio/wire/reject/large-without-seal", test_large_without_seal);
 #undef ADD
   g_test_add_func ("/mpaio/wire/decode-consumes-fds", test_decode_consumes_fds);
+  g_test_add_func ("/mpaio/serve/not-a-worker", test_serve_not_a_worker);
+  g_test_add_func ("/mpaio/serve/pool-gone", test_serve_pool_gone);
 
   return g_test_run ();
 }
