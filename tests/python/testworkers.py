@@ -7,8 +7,8 @@ through worker_program.py or ProcessPool.new_for_modules(['testworkers']).
 """
 
 import builtins
-import ctypes
 import os
+import threading
 import unittest
 
 import gi
@@ -27,9 +27,12 @@ class CustomError(Exception):
 
 
 class Sum(GObject.Object, Mpaio.Worker):
-    """Sums int64 chunks; in the caller, adds the sums up."""
+    """Sums int64 chunks; in the caller, adds the sums up. Chunks from
+    `stall_from_chunk` on never complete: only cancelling ends the run."""
 
     __gtype_name__ = 'MpaioTestSum'
+
+    stall_from_chunk = GObject.Property(type=int, default=-1)
 
     def __init__(self, **properties):
         super().__init__(**properties)
@@ -38,6 +41,8 @@ class Sum(GObject.Object, Mpaio.Worker):
         self.on_result = None       # a plain attribute: stays in the caller
 
     def do_process(self, chunk):
+        if 0 <= self.stall_from_chunk <= chunk.get_index():
+            threading.Event().wait()
         return GLib.Variant('x', int(chunk.as_array().sum()))
 
     def do_process_callback(self, chunk_index, result):
@@ -60,7 +65,10 @@ class Concat(GObject.Object, Mpaio.Worker):
         self.parts = {}
 
     def do_process(self, chunk):
-        return GLib.Variant('s', ''.join(chunk.as_array()))
+        array = chunk.as_array()
+        if array.dtype.kind == 'S':
+            array = numpy.char.decode(array, 'ascii')
+        return GLib.Variant('s', ''.join(array))
 
     def do_process_callback(self, chunk_index, result):
         self.parts[chunk_index] = result.unpack()
@@ -91,12 +99,14 @@ class Fail(GObject.Object, Mpaio.Worker):
 
 
 class Return(GObject.Object, Mpaio.Worker):
-    """Returns what `kind` says, and declares the result type `declared`."""
+    """Returns what `kind` says, and declares the result type `declared`,
+    as a string or as a GLib.VariantType."""
 
     __gtype_name__ = 'MpaioTestReturn'
 
     kind = GObject.Property(type=str, default='int64')
     declared = GObject.Property(type=str)
+    as_variant_type = GObject.Property(type=bool, default=False)
 
     def do_process(self, chunk):
         return {
@@ -107,7 +117,9 @@ class Return(GObject.Object, Mpaio.Worker):
         }[self.kind]
 
     def do_dup_result_type(self):
-        return self.declared    # a type string, or None for any
+        if self.declared is not None and self.as_variant_type:
+            return GLib.VariantType.new(self.declared)
+        return self.declared or None    # a type string, or None for any
 
 
 class Properties(GObject.Object, Mpaio.Worker):
@@ -168,12 +180,17 @@ class Probe(GObject.Object, Mpaio.Worker):
 
     dtype = GObject.Property(type=str)
 
+    # In the worker: every view stays alive, so that a mapping made for one
+    # chunk could not be unmapped and its address reused by the next.
+    views = []
+
     def __init__(self, **properties):
         super().__init__(**properties)
         self.seen = {}
 
     def do_process(self, chunk):
-        array = chunk.as_array(self.dtype)
+        array = chunk.as_array(self.dtype or None)
+        self.views.append(array)
         base = _address(array) - chunk.get_start() * chunk.get_element_size()
         return GLib.Variant('(ttbbsaxd)', (
             os.getpid(), base, array.flags.owndata, array.flags.writeable,
@@ -213,6 +230,14 @@ def first_chunk_iterator():
     return int_iterator(4, 4)
 
 
+def stalling_pool():
+    """A pool whose workers hold one chunk at a time, so that a chunk that
+    never completes cannot hold back the results of others."""
+    pool = Mpaio.ProcessPool.new(N_WORKERS)
+    pool.set_chunks_in_flight(1)
+    return pool
+
+
 def start_worker_processes(pool):
     """Spawns the pool's workers now, so that their pids can be compared."""
     result = []
@@ -222,12 +247,6 @@ def start_worker_processes(pool):
         context.iteration(True)
     pool.start_finish(result[0])
     return sorted(pool.dup_worker_pids())
-
-
-def shm_unlink_quietly(name):
-    """shm_unlink() without Python's resource tracker, for names made here."""
-    librt = ctypes.CDLL(None, use_errno=True)
-    librt.shm_unlink(('/' + name.lstrip('/')).encode())
 
 
 class TestCase(unittest.TestCase):
@@ -253,5 +272,5 @@ class TestCase(unittest.TestCase):
     def assertMpaioError(self, context, code):
         error = context.exception
         self.assertTrue(error.matches(Mpaio.error_quark(), code),
-                        f'expected Mpaio.Error.{code.value_nick}, got '
+                        f'expected Mpaio.Error {int(code)}, got '
                         f'{error.domain} {error.code}: {error.message}')

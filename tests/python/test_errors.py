@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Errors from Python: worker exceptions, bad results and bad input all
+arrive as GLib.Error, and none of them breaks the pool."""
+
+import unittest
+
+import testworkers as tw
+from testworkers import GLib, GObject, Mpaio
+
+from gi.repository import Gio
+
+Mpaio.serve_if_worker()
+
+
+# Defined after serve_if_worker(), so worker processes never see it.
+class CallerOnly(GObject.Object, Mpaio.Worker):
+    __gtype_name__ = 'MpaioTestCallerOnly'
+
+    def do_process(self, chunk):
+        return GLib.Variant('b', True)
+
+
+class TestWorkerExceptions(tw.TestCase):
+
+    def run_failing(self, **properties):
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((tw.Fail(**properties), tw.first_chunk_iterator()))
+        return context
+
+    def test_exception_becomes_worker_failed(self):
+        context = self.run_failing(exception='ValueError', message='boom')
+
+        self.assertMpaioError(context, Mpaio.Error.WORKER_FAILED)
+        message = context.exception.message
+        self.assertTrue(message.startswith('MpaioTestFail failed on chunk 0 '), message)
+        self.assertTrue(message.endswith(': ValueError: boom'), message)
+
+    def test_exception_class_is_named_with_its_module(self):
+        context = self.run_failing(exception='CustomError', message='not good')
+
+        self.assertMpaioError(context, Mpaio.Error.WORKER_FAILED)
+        self.assertTrue(context.exception.message.endswith(
+            ': testworkers.CustomError: not good'), context.exception.message)
+
+    def test_exception_without_a_message(self):
+        context = self.run_failing(exception='RuntimeError', message='')
+
+        self.assertTrue(context.exception.message.endswith(': RuntimeError'),
+                        context.exception.message)
+
+    def test_glib_error_keeps_its_domain_and_code(self):
+        context = self.run_failing(exception='GLib.Error', domain='g-io-error-quark',
+                                   code=int(Gio.IOErrorEnum.NOT_FOUND), message='gone')
+
+        self.assertTrue(context.exception.matches(Gio.io_error_quark(),
+                                                  Gio.IOErrorEnum.NOT_FOUND))
+        self.assertTrue(context.exception.message.endswith(': gone'))
+
+    def test_glib_error_of_a_domain_the_caller_registered(self):
+        domain = GLib.quark_from_string('mpaio-test-error-quark')
+
+        context = self.run_failing(exception='GLib.Error', domain='mpaio-test-error-quark',
+                                   code=7, message='custom')
+
+        self.assertTrue(context.exception.matches(domain, 7))
+
+    def test_glib_error_of_a_domain_the_caller_does_not_know(self):
+        context = self.run_failing(exception='GLib.Error', domain='mpaio-test-unknown-domain',
+                                   code=3, message='custom')
+
+        self.assertMpaioError(context, Mpaio.Error.WORKER_FAILED)
+        self.assertIn('custom (mpaio-test-unknown-domain 3)', context.exception.message)
+
+    def test_exception_does_not_kill_the_pool(self):
+        pids = tw.start_worker_processes(self.pool)
+
+        self.run_failing()
+        add = tw.Sum()
+        self.run_workers((add, tw.int_iterator(1000, 10)))
+
+        self.assertEqual(add.total, 500500)
+        self.assertEqual(sorted(self.pool.dup_worker_pids()), pids)
+
+
+class TestResults(tw.TestCase):
+
+    def run_returning(self, kind, declared=None):
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((tw.Return(kind=kind, declared=declared),
+                              tw.first_chunk_iterator()))
+        self.assertMpaioError(context, Mpaio.Error.INVALID_RESULT)
+        return context.exception.message
+
+    def test_result_must_be_a_variant(self):
+        message = self.run_returning('python-int')
+
+        self.assertIn('Return.do_process() returned int, not a GLib.Variant', message)
+
+    def test_result_must_not_be_none(self):
+        message = self.run_returning('none')
+
+        self.assertIn('returned NoneType, not a GLib.Variant', message)
+
+    def test_result_must_have_the_declared_type(self):
+        self.run_returning('string', declared='x')
+
+    def test_declared_type_may_be_a_variant_type(self):
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((tw.Return(kind='string', declared='x', as_variant_type=True),
+                              tw.first_chunk_iterator()))
+
+        self.assertMpaioError(context, Mpaio.Error.INVALID_RESULT)
+
+    def test_declared_type_string_must_be_valid(self):
+        worker = tw.Return(declared='not a type')
+
+        with self.assertRaisesRegex(ValueError, "'not a type'.* not a GVariant type string"):
+            tw.Return.do_dup_result_type(worker)
+
+    def test_result_of_the_declared_type_passes(self):
+        self.run_workers((tw.Return(kind='int64', declared='x'), tw.first_chunk_iterator()),
+                         (tw.Return(kind='int64', declared='x', as_variant_type=True),
+                          tw.first_chunk_iterator()))
+
+
+class TestBadInput(tw.TestCase):
+
+    def test_unsealed_memory(self):
+        memory = Mpaio.SharedMemory.new(80)
+        iterator = Mpaio.DataIterator.new_for_dtype(memory, '<i8', 10, 5)
+
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((tw.Sum(), iterator))
+
+        self.assertMpaioError(context, Mpaio.Error.NOT_SEALED)
+
+    def test_zero_chunk_size_is_refused_by_the_constructor(self):
+        memory = tw.int_memory(10)
+
+        with self.assertRaises(GLib.Error) as context:
+            Mpaio.DataIterator.new_for_dtype(memory, '<i8', 10, 0)
+
+        self.assertMpaioError(context, Mpaio.Error.INVALID_LAYOUT)
+
+    def test_zero_chunk_size_is_refused_by_the_run(self):
+        iterator = Mpaio.DataIterator(memory=tw.int_memory(10), dtype='<i8',
+                                      n_elements=10, chunk_size=0)
+
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((tw.Sum(), iterator))
+
+        self.assertMpaioError(context, Mpaio.Error.INVALID_LAYOUT)
+
+    def test_array_larger_than_its_memory(self):
+        with self.assertRaises(GLib.Error) as context:
+            Mpaio.DataIterator.new_for_dtype(tw.int_memory(10), '<i8', 11, 5)
+
+        self.assertMpaioError(context, Mpaio.Error.INVALID_LAYOUT)
+
+    def test_unserializable_property(self):
+        worker = tw.ObjectProperty(target=GObject.Object())
+
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((worker, tw.first_chunk_iterator()))
+
+        self.assertMpaioError(context, Mpaio.Error.UNSERIALIZABLE_PROPERTY)
+        self.assertIn('“target”', context.exception.message)
+
+    def test_unserializable_property_at_its_default_is_fine(self):
+        self.run_workers((tw.ObjectProperty(), tw.first_chunk_iterator()))
+
+    def test_worker_class_unknown_to_the_worker_processes(self):
+        with self.assertRaises(GLib.Error) as context:
+            self.run_workers((CallerOnly(), tw.first_chunk_iterator()))
+
+        self.assertMpaioError(context, Mpaio.Error.UNKNOWN_WORKER_TYPE)
+        self.assertIn('MpaioTestCallerOnly', context.exception.message)
+
+    def test_worker_class_needs_an_explicit_type_name(self):
+        with self.assertRaisesRegex(TypeError, r'Anonymous .*__gtype_name__'):
+            class Anonymous(GObject.Object, Mpaio.Worker):
+                def do_process(self, chunk):
+                    return GLib.Variant('b', True)
+
+    def test_subclass_of_a_worker_needs_its_own_type_name(self):
+        with self.assertRaisesRegex(TypeError, r'__gtype_name__'):
+            class MoreSum(tw.Sum):
+                pass
+
+
+if __name__ == '__main__':
+    unittest.main()
