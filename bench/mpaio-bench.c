@@ -192,6 +192,34 @@ make_executor (const char  *kind,
   return NULL;
 }
 
+/* What each worker holds: its own memory (RssAnon) and the pages of the
+ * shared array it mapped (RssShmem), which are the caller's, not a copy. */
+static void
+report_worker_memory (MpaioProcessPool *pool)
+{
+  g_autofree int *pids = NULL;
+  guint n_pids;
+
+  pids = mpaio_process_pool_dup_worker_pids (pool, &n_pids);
+  for (guint i = 0; i < n_pids; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/status", pids[i]);
+      g_autofree char *status = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (path, &status, NULL, NULL))
+        continue;
+
+      lines = g_strsplit (status, "\n", -1);
+      g_printerr ("worker %d:", pids[i]);
+      for (guint j = 0; lines[j] != NULL; j++)
+        if (g_str_has_prefix (lines[j], "VmRSS") || g_str_has_prefix (lines[j], "RssAnon") ||
+            g_str_has_prefix (lines[j], "RssShmem"))
+          g_printerr (" %s", g_strdelimit (lines[j], "\t", ' '));
+      g_printerr ("\n");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -208,6 +236,7 @@ main (int   argc,
   const Workload *workload = NULL;
   int n_workers = 0;
   int chunks_in_flight = 0;
+  gboolean report_memory = FALSE;
   guint64 chunk_size;
   gboolean done = FALSE;
   gint64 begin, end;
@@ -216,6 +245,7 @@ main (int   argc,
     { "workers", 0, 0, G_OPTION_ARG_INT, &n_workers, "Number of workers (default: one per processor)", "N" },
     { "executor", 0, 0, G_OPTION_ARG_STRING, &executor_name, "process (default) or thread", "E" },
     { "chunks-in-flight", 0, 0, G_OPTION_ARG_INT, &chunks_in_flight, "Chunks each worker holds (default: the pool's)", "N" },
+    { "report-memory", 0, 0, G_OPTION_ARG_NONE, &report_memory, "Print each worker's resident memory on stderr", NULL },
     { NULL }
   };
 
@@ -285,6 +315,9 @@ main (int   argc,
   g_print ("%s workers=%d chunks=%" G_GUINT64_FORMAT " result=%" G_GUINT64_FORMAT " seconds=%.6f\n",
            workload->name, n_workers, mpaio_orchestrator_get_n_chunks_total (orchestrator),
            worker->result, (end - begin) / 1e6);
+
+  if (report_memory && MPAIO_IS_PROCESS_POOL (executor))
+    report_worker_memory (MPAIO_PROCESS_POOL (executor));
 
   if (worker->result != workload->expected)
     {
