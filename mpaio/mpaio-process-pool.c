@@ -723,8 +723,12 @@ on_worker_exited (GObject      *object,
 
   g_debug ("Worker process %d %s", w->pid, exit_description);
 
-  if (w->state == WORKER_STARTING && !self->closed && !w->killed)
+  /* A worker the pool gave up on (w->failure) did not just die: its
+   * program is broken, and replacing it would fail again, for ever. */
+  if (w->state == WORKER_STARTING && !self->closed && (!w->killed || w->failure != NULL))
     pool_startup_failed (self, w, exit_description);
+  else if (w->failure != NULL && w->in_flight.length == 0 && !self->closed)
+    pool_fail_runs (self, w->failure);
 
   worker_reclaim_jobs (w, exit_description);
   worker_free (w);
@@ -923,6 +927,37 @@ worker_measure (WorkerProcess *w,
   w->chunk_usec = w->chunk_usec > 0 ? 0.7 * w->chunk_usec + 0.3 * sample : sample;
 }
 
+/* Whether every reply of @results is for the chunk in flight at its place:
+ * replies come in the order the chunks were sent. */
+static gboolean
+worker_check_replies (WorkerProcess  *w,
+                      GVariant       *results,
+                      GError        **error)
+{
+  GList *link = w->in_flight.head;
+  gsize n_results = g_variant_n_children (results);
+
+  for (gsize i = 0; i < n_results; i++, link = link->next)
+    {
+      MpaioJob *job = link ? link->data : NULL;
+      guint32 binding_id;
+      guint64 chunk;
+
+      g_variant_get_child (results, i, "(ut*)", &binding_id, &chunk, NULL);
+      if (w->state != WORKER_READY || job == NULL ||
+          mpaio_run_get_pair (job->run, job->pair)->binding_id != binding_id ||
+          job->chunk != chunk)
+        {
+          g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                       _("A reply for chunk %" PRIu64 " of binding %u was not asked for"),
+                       chunk, binding_id);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 static gboolean
 worker_handle_results (WorkerProcess *w,
                        MpaioMessage  *message,
@@ -934,6 +969,12 @@ worker_handle_results (WorkerProcess *w,
 
   g_variant_get (message->body, "(t@a(utv))", &busy_usec, &results);
   n_results = g_variant_n_children (results);
+
+  /* Check the whole batch first: from a worker that breaks the protocol,
+   * nothing is delivered, not even the results before the bad one. */
+  if (!worker_check_replies (w, results, error))
+    return FALSE;
+
   worker_measure (w, busy_usec, n_results);
 
   for (gsize i = 0; i < n_results; i++)
@@ -945,9 +986,7 @@ worker_handle_results (WorkerProcess *w,
       guint64 chunk;
 
       g_variant_get (entry, "(utv)", &binding_id, &chunk, &value);
-      if (!(job = worker_pop_job (w, binding_id, chunk, error)))
-        return FALSE;
-
+      job = worker_pop_job (w, binding_id, chunk, NULL);
       mpaio_run_deliver (job->run, job, value);
       if (w->fd < 0)
         return TRUE;  /* a callback shut the pool down */
@@ -1212,7 +1251,7 @@ pool_spawn_worker (MpaioProcessPool  *self,
 
 /* Once every ready worker is full: how many more workers the chunks still
  * waiting could keep busy, beyond those still starting. A run of one chunk
- * spawns one worker. */
+ * spawns one worker; a pending start spawns them all. */
 static guint64
 pool_count_wanted_workers (MpaioProcessPool *self)
 {
@@ -1221,6 +1260,10 @@ pool_count_wanted_workers (MpaioProcessPool *self)
 
   for (guint i = 0; i < self->runs->len; i++)
     n_pending += mpaio_run_get_n_pending (g_ptr_array_index (self->runs, i));
+
+  /* mpaio_process_pool_start_async() wants every worker. */
+  if (self->start_tasks.length > 0)
+    n_pending = MAX (n_pending, self->max_workers);
 
   for (guint i = 0; i < self->workers->len; i++)
     n_starting += ((WorkerProcess *) g_ptr_array_index (self->workers, i))->state == WORKER_STARTING;

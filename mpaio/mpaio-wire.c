@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -399,8 +400,18 @@ mpaio_wire_receive (int            socket_fd,
 
   n_fds = collect_fds (&msg, fds);
 
+  /* A packet can be empty: only a hung-up peer is the end of the channel. */
   if (n == 0 && n_fds == 0)
-    return MPAIO_WIRE_CLOSED;
+    {
+      struct pollfd pfd = { socket_fd, POLLIN | POLLRDHUP, 0 };
+      int ready = poll (&pfd, 1, 0);
+
+      if (ready < 0 || (ready > 0 && (pfd.revents & (POLLHUP | POLLRDHUP)) != 0))
+        return MPAIO_WIRE_CLOSED;
+
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL, _("A packet was empty"));
+      return MPAIO_WIRE_FAILED;
+    }
 
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
     {

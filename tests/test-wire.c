@@ -170,6 +170,14 @@ test_garbage (Channel       *channel,
 }
 
 static void
+test_empty_packet (Channel       *channel,
+                   gconstpointer  data)
+{
+  send_raw (channel, "", 0);
+  assert_fails (channel);
+}
+
+static void
 test_truncated (Channel       *channel,
                 gconstpointer  data)
 {
@@ -293,6 +301,7 @@ main (int   argc,
   ADD ("/mpaio/wire/memory-carries-fd", test_memory_carries_fd);
   ADD ("/mpaio/wire/reject/garbage", test_garbage);
   ADD ("/mpaio/wire/reject/truncated", test_truncated);
+  ADD ("/mpaio/wire/reject/empty-packet", test_empty_packet);
   ADD ("/mpaio/wire/reject/wrong-body-type", test_wrong_body_type);
   ADD ("/mpaio/wire/reject/unknown-kind", test_unknown_kind);
   ADD ("/mpaio/wire/reject/oversized-packet", test_oversized_packet);
