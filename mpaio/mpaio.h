@@ -15,5 +15,6 @@
 # include "mpaio-process-pool.h"
 # include "mpaio-thread-pool.h"
 # include "mpaio-orchestrator.h"
+# include "mpaio-cpu-monitor.h"
 # include "mpaio-serve.h"
 #undef MPAIO_INSIDE
