@@ -157,21 +157,21 @@ read_error (GVariant *body)
 static void
 read_results (GVariant *body)
 {
-  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GVariant) id_array = NULL;
+  g_autoptr(GVariant) values = NULL;
+  const guint8 *ids;
   guint64 busy_usec;
-  gsize n_results;
+  gsize n_ids;
 
-  g_variant_get (body, "(t@a(utv))", &busy_usec, &results);
-  n_results = g_variant_n_children (results);
+  g_variant_get (body, "(t@a(ut)@av)", &busy_usec, &id_array, &values);
+  ids = g_variant_get_fixed_array (id_array, &n_ids, 16);
+  if (n_ids > 0)
+    (void) ids[16 * n_ids - 1];
 
-  for (gsize i = 0; i < n_results; i++)
+  for (gsize i = 0; i < g_variant_n_children (values); i++)
     {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (results, i);
-      g_autoptr(GVariant) value = NULL;
-      guint32 binding_id;
-      guint64 chunk;
-
-      g_variant_get (entry, "(utv)", &binding_id, &chunk, &value);
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
+      g_autoptr(GVariant) value = g_variant_get_variant (boxed);
 
       /* The decoder checked the whole message: every part of it is in
        * normal form too. */

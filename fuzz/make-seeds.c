@@ -34,11 +34,11 @@ typedef struct
 static const Seed seeds[] = {
   { "hello", MPAIO_MESSAGE_HELLO, "(@u 1, @t 4242)", FALSE, -1 },
   { "result-int64", MPAIO_MESSAGE_RESULT,
-    "(@t 120, [(@u 1, @t 0, <@x 55>), (1, 1, <@x 155>)])", FALSE, -1 },
+    "(@t 120, [(@u 1, @t 0), (1, 1)], [<@x 55>, <@x 155>])", FALSE, -1 },
   { "result-mixed", MPAIO_MESSAGE_RESULT,
-    "(@t 7, [(@u 2, @t 9, <'foo_1foo_2'>), (2, 10, <(@d 1.5, [@y 1, 2])>), (2, 11, <@a{sv} {}>)])",
+    "(@t 7, [(@u 2, @t 9), (2, 10), (2, 11)], [<'foo_1foo_2'>, <(@d 1.5, [@y 1, 2])>, <@a{sv} {}>])",
     FALSE, -1 },
-  { "result-empty", MPAIO_MESSAGE_RESULT, "(@t 0, @a(utv) [])", FALSE, -1 },
+  { "result-empty", MPAIO_MESSAGE_RESULT, "(@t 0, @a(ut) [], @av [])", FALSE, -1 },
   { "error", MPAIO_MESSAGE_ERROR, "(@u 1, @t 4, 'g-io-error-quark', 13, 'chunk 4 is bad')", FALSE, -1 },
   { "error-unknown-domain", MPAIO_MESSAGE_ERROR,
     "(@u 3, @t 0, 'made-up-error-quark', -1, 'no such domain')", FALSE, -1 },
@@ -49,10 +49,10 @@ static const Seed seeds[] = {
   { "bind", MPAIO_MESSAGE_BIND, "(@u 1, @u 1, @t 1, @t 0, @t 8, '<i8', @t 2, @t 8)", FALSE, -1 },
   { "unbind", MPAIO_MESSAGE_UNBIND, "(@u 1,)", FALSE, -1 },
   { "process", MPAIO_MESSAGE_PROCESS, "(@u 1, [(@t 0, @t 0, @t 10), (1, 10, 20)])", FALSE, -1 },
-  { "large-result", MPAIO_MESSAGE_RESULT, "(@t 3, [(@u 1, @t 2, <@x -7>)])", TRUE, FD_MEMFD | FD_SEALED },
+  { "large-result", MPAIO_MESSAGE_RESULT, "(@t 3, [(@u 1, @t 2)], [<@x -7>])", TRUE, FD_MEMFD | FD_SEALED },
   { "large-error", MPAIO_MESSAGE_ERROR, "(@u 1, @t 2, 'mpaio-error-quark', 8, 'wrong')", TRUE,
     FD_MEMFD | FD_SEALED },
-  { "result-with-pipe", MPAIO_MESSAGE_RESULT, "(@t 3, [(@u 1, @t 2, <@x -7>)])", FALSE, FD_PIPE },
+  { "result-with-pipe", MPAIO_MESSAGE_RESULT, "(@t 3, [(@u 1, @t 2)], [<@x -7>])", FALSE, FD_PIPE },
 };
 
 static GBytes *

@@ -927,30 +927,27 @@ worker_measure (WorkerProcess *w,
   w->chunk_usec = w->chunk_usec > 0 ? 0.7 * w->chunk_usec + 0.3 * sample : sample;
 }
 
-/* Whether every reply of @results is for the chunk in flight at its place:
+/* Whether every reply of @ids is for the chunk in flight at its place:
  * replies come in the order the chunks were sent. */
 static gboolean
-worker_check_replies (WorkerProcess  *w,
-                      GVariant       *results,
-                      GError        **error)
+worker_check_replies (WorkerProcess        *w,
+                      const MpaioResultId  *ids,
+                      gsize                 n_ids,
+                      GError              **error)
 {
   GList *link = w->in_flight.head;
-  gsize n_results = g_variant_n_children (results);
 
-  for (gsize i = 0; i < n_results; i++, link = link->next)
+  for (gsize i = 0; i < n_ids; i++, link = link->next)
     {
       MpaioJob *job = link ? link->data : NULL;
-      guint32 binding_id;
-      guint64 chunk;
 
-      g_variant_get_child (results, i, "(ut*)", &binding_id, &chunk, NULL);
       if (w->state != WORKER_READY || job == NULL ||
-          mpaio_run_get_pair (job->run, job->pair)->binding_id != binding_id ||
-          job->chunk != chunk)
+          mpaio_run_get_pair (job->run, job->pair)->binding_id != ids[i].binding_id ||
+          job->chunk != ids[i].chunk)
         {
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
                        _("A reply for chunk %" PRIu64 " of binding %u was not asked for"),
-                       chunk, binding_id);
+                       ids[i].chunk, ids[i].binding_id);
           return FALSE;
         }
     }
@@ -963,30 +960,36 @@ worker_handle_results (WorkerProcess *w,
                        MpaioMessage  *message,
                        GError       **error)
 {
-  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GVariant) id_array = NULL;
+  g_autoptr(GVariant) values = NULL;
+  const MpaioResultId *ids;
   guint64 busy_usec;
-  gsize n_results;
+  gsize n_ids;
 
-  g_variant_get (message->body, "(t@a(utv))", &busy_usec, &results);
-  n_results = g_variant_n_children (results);
+  g_variant_get (message->body, "(t@a(ut)@av)", &busy_usec, &id_array, &values);
+  ids = g_variant_get_fixed_array (id_array, &n_ids, sizeof (MpaioResultId));
 
   /* Check the whole batch first: from a worker that breaks the protocol,
    * nothing is delivered, not even the results before the bad one. */
-  if (!worker_check_replies (w, results, error))
+  if (n_ids != g_variant_n_children (values))
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("A batch names %zu chunks but holds %zu results"),
+                   n_ids, g_variant_n_children (values));
+      return FALSE;
+    }
+
+  if (!worker_check_replies (w, ids, n_ids, error))
     return FALSE;
 
-  worker_measure (w, busy_usec, n_results);
+  worker_measure (w, busy_usec, n_ids);
 
-  for (gsize i = 0; i < n_results; i++)
+  for (gsize i = 0; i < n_ids; i++)
     {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (results, i);
-      g_autoptr(GVariant) value = NULL;
-      g_autoptr(MpaioJob) job = NULL;
-      guint32 binding_id;
-      guint64 chunk;
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
+      g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+      g_autoptr(MpaioJob) job = worker_pop_job (w, ids[i].binding_id, ids[i].chunk, NULL);
 
-      g_variant_get (entry, "(utv)", &binding_id, &chunk, &value);
-      job = worker_pop_job (w, binding_id, chunk, NULL);
       mpaio_run_deliver (job->run, job, value);
       if (w->fd < 0)
         return TRUE;  /* a callback shut the pool down */

@@ -55,6 +55,7 @@ typedef struct
   GCond            cond;
   GThread         *thread;
   int              fd;
+  GArray          *ids;             /* MpaioResultId of the pending results */
   GVariantBuilder  results;
   guint            n_results;
   gsize            results_size;
@@ -152,8 +153,11 @@ outbox_flush_locked (Outbox *outbox)
   if (outbox->n_results == 0)
     return outbox->error == NULL;
 
-  body = g_variant_new ("(t@a(utv))", (guint64) outbox->busy_usec,
+  body = g_variant_new ("(t@a(ut)@av)", (guint64) outbox->busy_usec,
+                        g_variant_new_fixed_array (G_VARIANT_TYPE ("(ut)"), outbox->ids->data,
+                                                   outbox->ids->len, sizeof (MpaioResultId)),
                         g_variant_builder_end (&outbox->results));
+  g_array_set_size (outbox->ids, 0);
   outbox->n_results = 0;
   outbox->results_size = 0;
   outbox->busy_usec = 0;
@@ -203,14 +207,17 @@ outbox_add (Outbox    *outbox,
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&outbox->lock);
   gboolean ok = TRUE;
 
+  MpaioResultId id = { binding_id, 0, chunk_index };
+
   if (outbox->n_results == 0)
     {
-      g_variant_builder_init (&outbox->results, G_VARIANT_TYPE ("a(utv)"));
+      g_variant_builder_init (&outbox->results, G_VARIANT_TYPE ("av"));
       outbox->pending_since = g_get_monotonic_time ();
       g_cond_signal (&outbox->cond);
     }
 
-  g_variant_builder_add (&outbox->results, "(utv)", binding_id, chunk_index, result);
+  g_array_append_val (outbox->ids, id);
+  g_variant_builder_add (&outbox->results, "v", result);
   outbox->n_results++;
   outbox->results_size += g_variant_get_size (result) + 24;
   outbox->busy_usec += busy_usec;
@@ -251,6 +258,7 @@ outbox_init (Outbox *outbox,
   g_mutex_init (&outbox->lock);
   g_cond_init (&outbox->cond);
   outbox->fd = fd;
+  outbox->ids = g_array_new (FALSE, FALSE, sizeof (MpaioResultId));
   outbox->thread = g_thread_new ("mpaio-outbox", outbox_thread, outbox);
 }
 
@@ -266,6 +274,7 @@ outbox_clear (Outbox *outbox)
   if (outbox->n_results > 0)
     g_variant_builder_clear (&outbox->results);
   g_clear_error (&outbox->error);
+  g_clear_pointer (&outbox->ids, g_array_unref);
   g_mutex_clear (&outbox->lock);
   g_cond_clear (&outbox->cond);
   mpaio_clear_fd (&outbox->fd);

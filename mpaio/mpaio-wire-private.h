@@ -40,6 +40,17 @@ typedef struct
   int               fd;
 } MpaioMessage;
 
+/* An entry of the fixed-size "a(ut)" array of a RESULT message: a "(ut)"
+ * is serialized as a 32-bit number, 4 bytes of padding, a 64-bit one. */
+typedef struct
+{
+  guint32 binding_id;
+  guint32 padding;
+  guint64 chunk;
+} MpaioResultId;
+
+G_STATIC_ASSERT (sizeof (MpaioResultId) == 16);
+
 typedef enum
 {
   MPAIO_WIRE_MESSAGE,

@@ -30,7 +30,7 @@ static const char * const body_types[MPAIO_MESSAGE_LAST] = {
                                                    * dtype, output memory (0: none), output element size */
   [MPAIO_MESSAGE_UNBIND] = "(u)",                 /* binding */
   [MPAIO_MESSAGE_PROCESS] = "(ua(ttt))",          /* binding, [(chunk, start, end)] */
-  [MPAIO_MESSAGE_RESULT] = "(ta(utv))",           /* µs spent, [(binding, chunk, result)] */
+  [MPAIO_MESSAGE_RESULT] = "(ta(ut)av)",          /* µs spent, [(binding, chunk)], [result] */
   [MPAIO_MESSAGE_ERROR] = "(utsis)",              /* binding, chunk, domain, code, message */
   [MPAIO_MESSAGE_LARGE] = "(t)",                  /* size of the message in the fd */
 };

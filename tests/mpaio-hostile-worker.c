@@ -257,20 +257,22 @@ result_body (Hostile     *self,
              const Batch *batch,
              gboolean     reversed)
 {
-  GVariantBuilder results;
+  GVariantBuilder ids, values;
 
-  g_variant_builder_init (&results, G_VARIANT_TYPE ("a(utv)"));
+  g_variant_builder_init (&ids, G_VARIANT_TYPE ("a(ut)"));
+  g_variant_builder_init (&values, G_VARIANT_TYPE ("av"));
   for (gsize n = 0; n < batch->n_chunks; n++)
     {
       gsize i = reversed ? batch->n_chunks - 1 - n : n;
       const guint64 *range = batch->ranges + 3 * i;
 
-      g_variant_builder_add (&results, "(utv)", batch->binding_id, range[0],
+      g_variant_builder_add (&ids, "(ut)", batch->binding_id, range[0]);
+      g_variant_builder_add (&values, "v",
                              g_variant_new_int64 (sum_chunk (self, batch->binding_id,
                                                              range[1], range[2])));
     }
 
-  return g_variant_new ("(ta(utv))", (guint64) 1, &results);
+  return g_variant_new ("(ta(ut)av)", (guint64) 1, &ids, &values);
 }
 
 static void
@@ -295,7 +297,7 @@ send_one_result (Hostile  *self,
                  GVariant *value)
 {
   send_message (self, MPAIO_MESSAGE_RESULT,
-                g_variant_new_parsed ("(@t 1, [(%u, %t, %v)])", binding_id, chunk, value));
+                g_variant_new_parsed ("(@t 1, [(%u, %t)], [%v])", binding_id, chunk, value));
 }
 
 /* Modes, at the HELLO */
@@ -360,7 +362,7 @@ oversized_reply (Hostile     *self,
   g_autofree char *text = g_strnfill (MPAIO_WIRE_MAX_INLINE, 'x');
   g_autoptr(GBytes) packet =
     serialize (MPAIO_MESSAGE_RESULT,
-               g_variant_new_parsed ("(@t 1, [(%u, %t, <%s>)])", batch->binding_id,
+               g_variant_new_parsed ("(@t 1, [(%u, %t)], [<%s>])", batch->binding_id,
                                      batch->ranges[0], text));
 
   g_assert (g_bytes_get_size (packet) > MPAIO_WIRE_MAX_INLINE);
@@ -374,7 +376,7 @@ wrong_type_reply (Hostile     *self,
 {
   g_autoptr(GBytes) packet =
     serialize (MPAIO_MESSAGE_RESULT,
-               g_variant_new_parsed ("(@t 1, [(%t, %t, <%x>)])", (guint64) batch->binding_id,
+               g_variant_new_parsed ("(@t 1, [(%t, %t)], [<%x>])", (guint64) batch->binding_id,
                                      batch->ranges[0], wrong_value (batch->ranges[0])));
 
   send_bytes (self, packet, -1);
@@ -474,11 +476,12 @@ good_then_unasked_reply (Hostile     *self,
   guint64 unasked = batch->ranges[3 * (batch->n_chunks - 1)] + 1000;
 
   send_message (self, MPAIO_MESSAGE_RESULT,
-                g_variant_new_parsed ("(@t 1, [(%u, %t, <%x>), (%u, %t, <%x>)])",
+                g_variant_new_parsed ("(@t 1, [(%u, %t), (%u, %t)], [<%x>, <%x>])",
                                       batch->binding_id, batch->ranges[0],
+                                      batch->binding_id, unasked,
                                       sum_chunk (self, batch->binding_id, batch->ranges[1],
                                                  batch->ranges[2]),
-                                      batch->binding_id, unasked, wrong_value (unasked)));
+                                      wrong_value (unasked)));
 }
 
 /* The right sums, for chunks the pool did send, in the wrong order. */

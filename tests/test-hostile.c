@@ -757,7 +757,7 @@ static const HostileCase refused_cases[] = {
   { "garbage-result", MPAIO_ERROR_PROTOCOL, "not a well-formed (uv) GVariant" },
   { "empty-packet", MPAIO_ERROR_PROTOCOL, "broke the protocol" },
   { "oversized", MPAIO_ERROR_PROTOCOL, "larger than 61440 bytes" },
-  { "wrong-type", MPAIO_ERROR_PROTOCOL, "body type “(ta(ttv))” instead of “(ta(utv))”" },
+  { "wrong-type", MPAIO_ERROR_PROTOCOL, "body type “(ta(tt)av)” instead of “(ta(ut)av)”" },
   { "truncated", MPAIO_ERROR_PROTOCOL, "not a well-formed (uv) GVariant" },
   { "unexpected-fd", MPAIO_ERROR_PROTOCOL, "with a file descriptor it should not have" },
   { "many-fds", MPAIO_ERROR_PROTOCOL, "more than one file descriptor" },
