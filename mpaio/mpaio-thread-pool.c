@@ -33,6 +33,8 @@ typedef struct
   GError   *error;
 } Outcome;
 
+#define THREAD_QUEUE_DEPTH 32
+
 struct _MpaioThreadPool
 {
   GObject       parent_instance;
@@ -160,8 +162,10 @@ on_drain (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Keeps two chunks per thread queued, so that no thread waits for the main
- * context between chunks. */
+/* Keeps up to THREAD_QUEUE_DEPTH chunks per thread in the pool's queue, so
+ * that no thread waits for the main context between chunks and the main
+ * context wakes once per batch of short chunks. The threads share the
+ * queue, so the next chunk still goes to whichever thread is free. */
 static void
 pool_dispatch (MpaioThreadPool *self)
 {
@@ -172,7 +176,8 @@ pool_dispatch (MpaioThreadPool *self)
 
   self->dispatching = TRUE;
 
-  while (self->n_in_flight < 2 * self->max_workers && (job = mpaio_runs_pull (self->runs, &self->next_run)))
+  while (self->n_in_flight < THREAD_QUEUE_DEPTH * self->max_workers &&
+         (job = mpaio_runs_pull (self->runs, &self->next_run)))
     {
       self->n_in_flight++;
       g_thread_pool_push (self->threads, job, NULL);
