@@ -42,9 +42,8 @@ Mpaio = get_introspection_module('Mpaio')
 
 __all__ = []
 
-# A worker's GLib.Error keeps its domain when the caller's process knows the
-# domain, and GLib registers domains on first use: make the usual ones known
-# from the start.
+# Mpaio registers an error domain a worker names the first time it sees it,
+# within limits; make the usual ones known from the start all the same.
 Gio.io_error_quark()
 GLib.file_error_quark()
 
