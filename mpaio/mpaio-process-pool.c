@@ -891,26 +891,11 @@ error_from_worker (MpaioJob   *job,
   return g_steal_pointer (&error);
 }
 
-/* Takes the job a reply is for: replies come in the order chunks were
- * sent, so it must be the first in flight. */
+/* Takes the first job in flight: the one the next reply is for, once
+ * worker_check_replies() said so. */
 static MpaioJob *
-worker_pop_job (WorkerProcess  *w,
-                guint32         binding_id,
-                guint64         chunk,
-                GError        **error)
+worker_take_head (WorkerProcess *w)
 {
-  MpaioJob *head = g_queue_peek_head (&w->in_flight);
-
-  if (w->state != WORKER_READY || head == NULL ||
-      mpaio_run_get_pair (head->run, head->pair)->binding_id != binding_id ||
-      head->chunk != chunk)
-    {
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("A reply for chunk %" PRIu64 " of binding %u was not asked for"),
-                   chunk, binding_id);
-      return NULL;
-    }
-
   w->n_popped++;
   return g_queue_pop_head (&w->in_flight);
 }
@@ -988,7 +973,7 @@ worker_handle_results (WorkerProcess *w,
     {
       g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
       g_autoptr(GVariant) value = g_variant_get_variant (boxed);
-      g_autoptr(MpaioJob) job = worker_pop_job (w, ids[i].binding_id, ids[i].chunk, NULL);
+      g_autoptr(MpaioJob) job = worker_take_head (w);
 
       mpaio_run_deliver (job->run, job, value);
       if (w->fd < 0)
@@ -1005,14 +990,15 @@ worker_handle_error (WorkerProcess *w,
                      GError       **error)
 {
   g_autoptr(MpaioJob) job = NULL;
+  MpaioResultId id = { 0, 0, 0 };
   const char *domain, *text;
-  guint32 binding_id;
-  guint64 chunk;
   int code;
 
-  g_variant_get (message->body, "(ut&si&s)", &binding_id, &chunk, &domain, &code, &text);
-  if (!(job = worker_pop_job (w, binding_id, chunk, error)))
+  g_variant_get (message->body, "(ut&si&s)", &id.binding_id, &id.chunk, &domain, &code, &text);
+  if (!worker_check_replies (w, &id, 1, error))
     return FALSE;
+
+  job = worker_take_head (w);
 
   mpaio_run_fail (job->run, error_from_worker (job, domain, code, text));
   worker_head_changed (w);

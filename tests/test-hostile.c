@@ -274,29 +274,11 @@ make_sum_run (MpaioProcessPool  *pool,
   return make_run_of (pool, CHUNK_SIZE, worker_out);
 }
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunWait;
-
-static void
-on_run_done (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  RunWait *wait = user_data;
-
-  wait->ok = mpaio_orchestrator_run_finish (MPAIO_ORCHESTRATOR (object), result, &wait->error);
-  wait->done = TRUE;
-}
-
 /* Iterates until the run (or start) is done, or past the deadline; then
  * shuts the pool down, which ends whatever still waits on it. Returns
  * whether that was needed: the pool hung. */
 static gboolean
-finish_or_give_up (RunWait          *wait,
+finish_or_give_up (TestRunWait      *wait,
                    MpaioProcessPool *pool)
 {
   gboolean timed_out = FALSE;
@@ -327,9 +309,9 @@ run_on (MpaioOrchestrator  *orchestrator,
         gboolean           *hung,
         GError            **error)
 {
-  RunWait wait = { FALSE, FALSE, NULL };
+  TestRunWait wait = { FALSE, FALSE, NULL };
 
-  mpaio_orchestrator_run_async (orchestrator, NULL, on_run_done, &wait);
+  test_run_start (orchestrator, NULL, &wait);
   *hung = finish_or_give_up (&wait, pool);
   if (*hung)
     {
@@ -584,7 +566,7 @@ test_error_flood (Fixture       *fixture,
   g_autoptr(MpaioProcessPool) pool = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
-  RunWait wait = { FALSE, FALSE, NULL };
+  TestRunWait wait = { FALSE, FALSE, NULL };
   gboolean flooded = FALSE, late = FALSE;
   guint deadline, watch, n_registered = 0;
   int sync_fd;
@@ -603,7 +585,7 @@ test_error_flood (Fixture       *fixture,
   /* The first error ends the run; the pool still reads the others, all on
    * the channel once the worker says so. */
   deadline = g_timeout_add_seconds (DEADLINE_SECONDS, on_deadline, &late);
-  mpaio_orchestrator_run_async (orchestrator, NULL, on_run_done, &wait);
+  test_run_start (orchestrator, NULL, &wait);
   while (!(wait.done && flooded) && !late)
     g_main_context_iteration (NULL, TRUE);
   while (g_main_context_iteration (NULL, FALSE))
@@ -640,7 +622,7 @@ on_started (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  RunWait *wait = user_data;
+  TestRunWait *wait = user_data;
 
   wait->ok = mpaio_process_pool_start_finish (MPAIO_PROCESS_POOL (object), result, &wait->error);
   wait->done = TRUE;
@@ -653,7 +635,7 @@ test_start_refused (Fixture       *fixture,
 {
   const HostileCase *hc = data;
   g_autoptr(MpaioProcessPool) pool = hostile_pool_new (hc->mode, NULL);
-  RunWait wait = { FALSE, FALSE, NULL };
+  TestRunWait wait = { FALSE, FALSE, NULL };
 
   mpaio_process_pool_start_async (pool, NULL, on_started, &wait);
   if (check_hung (finish_or_give_up (&wait, pool), hc))
@@ -711,7 +693,7 @@ test_idle_protocol_error (Fixture       *fixture,
   g_autoptr(MpaioProcessPool) pool = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
-  RunWait wait = { FALSE, FALSE, NULL };
+  TestRunWait wait = { FALSE, FALSE, NULL };
   gboolean hung;
   guint n_started;
   int sync_fd;
@@ -727,7 +709,7 @@ test_idle_protocol_error (Fixture       *fixture,
 
   /* The pool spawns its worker right away; it reads the channel only once
    * this context runs, by then both HELLOs wait there. */
-  mpaio_orchestrator_run_async (orchestrator, NULL, on_run_done, &wait);
+  test_run_start (orchestrator, NULL, &wait);
   n_started = read_sync_fifo (sync_fd, 'H');
   g_assert_cmpuint (n_started, ==, 1);
 

@@ -42,24 +42,6 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->dir);
 }
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} Outcome;
-
-static void
-on_run_done (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Outcome *outcome = user_data;
-
-  outcome->ok = mpaio_orchestrator_run_finish (MPAIO_ORCHESTRATOR (object), result, &outcome->error);
-  outcome->done = TRUE;
-}
-
 static void
 kill_all_workers (MpaioProcessPool *pool)
 {
@@ -78,11 +60,11 @@ test_kill_from_outside (Fixture       *fixture,
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (2);
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (pool), 1000, 100, &worker);
-  Outcome outcome = { 0 };
+  TestRunWait outcome;
 
   /* Chunk 0 hangs on its first attempt; kill -9 every worker once it has. */
   g_object_set (worker, "block-once-file", fixture->marker, NULL);
-  mpaio_orchestrator_run_async (orchestrator, NULL, on_run_done, &outcome);
+  test_run_start (orchestrator, NULL, &outcome);
   while (!g_file_test (fixture->marker, G_FILE_TEST_EXISTS))
     test_iterate_a_while ();
   kill_all_workers (pool);

@@ -649,22 +649,26 @@ test_sum_1_to_n (guint64 n)
   return (gint64) (n * (n + 1) / 2);
 }
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunWait;
-
 static void
 on_run_done (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  RunWait *wait = user_data;
+  TestRunWait *wait = user_data;
 
   wait->ok = mpaio_orchestrator_run_finish (MPAIO_ORCHESTRATOR (object), result, &wait->error);
   wait->done = TRUE;
+}
+
+/* Starts a run whose outcome lands in @wait; the caller iterates. */
+void
+test_run_start (MpaioOrchestrator *orchestrator,
+                GCancellable      *cancellable,
+                TestRunWait       *wait)
+{
+  *wait = (TestRunWait) { FALSE, FALSE, NULL };
+  mpaio_orchestrator_run_async (orchestrator, cancellable, on_run_done, wait);
+  g_assert_false (wait->done);  /* never called back synchronously */
 }
 
 /* Runs @orchestrator on the thread-default main context until it is done. */
@@ -674,11 +678,9 @@ test_run_sync (MpaioOrchestrator  *orchestrator,
                GError            **error)
 {
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  RunWait wait = { FALSE, FALSE, NULL };
+  TestRunWait wait;
 
-  mpaio_orchestrator_run_async (orchestrator, cancellable, on_run_done, &wait);
-  g_assert_false (wait.done);  /* never called back synchronously */
-
+  test_run_start (orchestrator, cancellable, &wait);
   while (!wait.done)
     g_main_context_iteration (context, TRUE);
 

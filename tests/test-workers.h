@@ -63,6 +63,16 @@ G_DECLARE_FINAL_TYPE (TestPropsWorker, test_props_worker, TEST, PROPS_WORKER, GO
 void test_workers_register (void);
 
 /* Helpers for the tests that run things. */
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} TestRunWait;
+
+void               test_run_start         (MpaioOrchestrator *orchestrator,
+                                           GCancellable      *cancellable,
+                                           TestRunWait       *wait);
 MpaioSharedMemory *test_make_int64_memory (guint64 n);
 gint64             test_sum_1_to_n        (guint64 n);
 gboolean           test_run_sync          (MpaioOrchestrator *orchestrator,
