@@ -149,7 +149,7 @@ main (int   argc,
         {
           content = g_steal_pointer (&message);
           packet = serialize (MPAIO_MESSAGE_LARGE,
-                              g_variant_new ("(t)", (guint64) g_bytes_get_size (content)));
+                              mpaio_wire_large_build (g_bytes_get_size (content)));
           check_decodes (packet, TRUE, content, seed->kind);
         }
       else

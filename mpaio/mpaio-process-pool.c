@@ -61,7 +61,6 @@
 #define STDERR_TAIL_LINES 8
 #define STALE_GRACE_MS 200
 #define MAX_STARTUP_FAILURES 3
-#define MAX_WORKER_DOMAINS 64
 #define RESPAWN_DELAY_USEC (50 * 1000)
 #define AUTO_QUEUED_USEC 2000.0
 #define AUTO_MAX_IN_FLIGHT 256
@@ -348,7 +347,9 @@ worker_send_memory (WorkerProcess     *w,
 
   if (g_hash_table_add (w->sent, sent_key (SENT_MEMORY, id)))
     worker_send (w, MPAIO_MESSAGE_MEMORY,
-                 g_variant_new ("(ttb)", id, (guint64) mpaio_shared_memory_get_size (memory), output),
+                 mpaio_wire_memory_build (&(MpaioWireMemory) {
+                   id, mpaio_shared_memory_get_size (memory), output
+                 }),
                  mpaio_shared_memory_get_fd (memory));
 }
 
@@ -357,7 +358,6 @@ worker_send_setup (WorkerProcess *w,
                    MpaioRunPair  *pair)
 {
   MpaioSharedMemory *memory = mpaio_data_iterator_get_memory (pair->iterator);
-  const char *dtype = mpaio_data_iterator_get_dtype (pair->iterator);
 
   worker_send_memory (w, memory, FALSE);
   if (pair->output != NULL)
@@ -365,17 +365,20 @@ worker_send_setup (WorkerProcess *w,
 
   if (g_hash_table_add (w->sent, sent_key (SENT_WORKER, pair->spec_id)))
     worker_send (w, MPAIO_MESSAGE_WORKER,
-                 g_variant_new ("(u@(sa{sv}))", pair->spec_id, pair->spec), -1);
+                 mpaio_wire_worker_build (&(MpaioWireWorker) { pair->spec_id, pair->spec }), -1);
 
   if (g_hash_table_add (w->sent, sent_key (SENT_BINDING, pair->binding_id)))
     worker_send (w, MPAIO_MESSAGE_BIND,
-                 g_variant_new ("(uutttstt)", pair->binding_id, pair->spec_id,
-                                mpaio_shared_memory_get_id (memory),
-                                mpaio_data_iterator_get_offset (pair->iterator),
-                                (guint64) mpaio_data_iterator_get_element_size (pair->iterator),
-                                dtype ? dtype : "",
-                                pair->output ? mpaio_shared_memory_get_id (pair->output) : 0,
-                                (guint64) pair->output_element_size),
+                 mpaio_wire_bind_build (&(MpaioWireBind) {
+                   .binding_id = pair->binding_id,
+                   .worker_id = pair->spec_id,
+                   .memory_id = mpaio_shared_memory_get_id (memory),
+                   .offset = mpaio_data_iterator_get_offset (pair->iterator),
+                   .element_size = mpaio_data_iterator_get_element_size (pair->iterator),
+                   .dtype = mpaio_data_iterator_get_dtype (pair->iterator),
+                   .output_id = pair->output ? mpaio_shared_memory_get_id (pair->output) : 0,
+                   .output_element_size = pair->output_element_size,
+                 }),
                  -1);
 }
 
@@ -396,7 +399,7 @@ worker_add_job (WorkerProcess *w,
 static void
 worker_send_jobs (WorkerProcess *w)
 {
-  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (guint64) * 3);
+  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (MpaioWireRange));
   guint i = 0;
 
   /* A run can end while the pool fills workers (an iterator gave a bad
@@ -425,7 +428,7 @@ worker_send_jobs (WorkerProcess *w)
       for (; i < w->unsent->len; i++)
         {
           MpaioJob *job = g_ptr_array_index (w->unsent, i);
-          guint64 entry[3] = { job->chunk, job->start, job->end };
+          MpaioWireRange entry = { job->chunk, job->start, job->end };
 
           if (job->run != first->run || job->pair != first->pair)
             break;
@@ -433,10 +436,9 @@ worker_send_jobs (WorkerProcess *w)
         }
 
       worker_send (w, MPAIO_MESSAGE_PROCESS,
-                   g_variant_new ("(u@a(ttt))", binding_id,
-                                  g_variant_new_fixed_array (G_VARIANT_TYPE ("(ttt)"),
-                                                             entries->data, entries->len,
-                                                             sizeof (guint64) * 3)),
+                   mpaio_wire_process_build (&(MpaioWireProcess) {
+                     binding_id, (const MpaioWireRange *) entries->data, entries->len
+                   }),
                    -1);
     }
 
@@ -852,45 +854,6 @@ worker_head_changed (WorkerProcess *w)
   worker_check_stale (w);
 }
 
-/* The caller's quark for an error domain a worker names. Bindings and Vala
- * register their domains on first use, so the caller may not know one yet;
- * a worker may register a few, but not grow the quark table without end. */
-static GQuark
-worker_error_domain (const char *domain)
-{
-  static guint n_registered;
-  GQuark quark;
-
-  (void) MPAIO_ERROR;
-  if ((quark = g_quark_try_string (domain)) != 0)
-    return quark;
-
-  if (n_registered >= MAX_WORKER_DOMAINS || strlen (domain) > 128 ||
-      !g_str_has_suffix (domain, "-quark") || !g_utf8_validate (domain, -1, NULL))
-    return 0;
-
-  n_registered++;
-  return g_quark_from_string (domain);
-}
-
-static GError *
-error_from_worker (MpaioJob   *job,
-                   const char *domain,
-                   int         code,
-                   const char *message)
-{
-  g_autoptr(GError) error = NULL;
-  GQuark quark = worker_error_domain (domain);
-
-  if (quark == 0)
-    error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)", message, domain, code);
-  else
-    error = g_error_new_literal (quark, code, message);
-
-  mpaio_job_prefix_error (job, &error);
-  return g_steal_pointer (&error);
-}
-
 /* Takes the first job in flight: the one the next reply is for, once
  * worker_check_replies() said so. */
 static MpaioJob *
@@ -945,34 +908,19 @@ worker_handle_results (WorkerProcess *w,
                        MpaioMessage  *message,
                        GError       **error)
 {
-  g_autoptr(GVariant) id_array = NULL;
-  g_autoptr(GVariant) values = NULL;
-  const MpaioResultId *ids;
-  guint64 busy_usec;
-  gsize n_ids;
-
-  g_variant_get (message->body, "(t@a(ut)@av)", &busy_usec, &id_array, &values);
-  ids = g_variant_get_fixed_array (id_array, &n_ids, sizeof (MpaioResultId));
+  g_auto(MpaioWireResult) result = { 0, NULL, 0, NULL };
 
   /* Check the whole batch first: from a worker that breaks the protocol,
    * nothing is delivered, not even the results before the bad one. */
-  if (n_ids != g_variant_n_children (values))
-    {
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("A batch names %zu chunks but holds %zu results"),
-                   n_ids, g_variant_n_children (values));
-      return FALSE;
-    }
-
-  if (!worker_check_replies (w, ids, n_ids, error))
+  if (!mpaio_wire_result_parse (message->body, &result, error) ||
+      !worker_check_replies (w, result.ids, result.n_results, error))
     return FALSE;
 
-  worker_measure (w, busy_usec, n_ids);
+  worker_measure (w, result.busy_usec, result.n_results);
 
-  for (gsize i = 0; i < n_ids; i++)
+  for (gsize i = 0; i < result.n_results; i++)
     {
-      g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
-      g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+      g_autoptr(GVariant) value = mpaio_wire_result_dup_value (&result, i);
       g_autoptr(MpaioJob) job = worker_take_head (w);
 
       mpaio_run_deliver (job->run, job, value);
@@ -990,17 +938,21 @@ worker_handle_error (WorkerProcess *w,
                      GError       **error)
 {
   g_autoptr(MpaioJob) job = NULL;
+  g_autoptr(GError) job_error = NULL;
+  MpaioWireError reply;
   MpaioResultId id = { 0, 0, 0 };
-  const char *domain, *text;
-  int code;
 
-  g_variant_get (message->body, "(ut&si&s)", &id.binding_id, &id.chunk, &domain, &code, &text);
+  if (!mpaio_wire_error_parse (message->body, &reply, error))
+    return FALSE;
+
+  id = (MpaioResultId) { reply.binding_id, 0, reply.chunk };
   if (!worker_check_replies (w, &id, 1, error))
     return FALSE;
 
   job = worker_take_head (w);
-
-  mpaio_run_fail (job->run, error_from_worker (job, domain, code, text));
+  job_error = mpaio_wire_error_to_gerror (&reply);
+  mpaio_job_prefix_error (job, &job_error);
+  mpaio_run_fail (job->run, g_steal_pointer (&job_error));
   worker_head_changed (w);
   return TRUE;
 }
@@ -1010,12 +962,12 @@ worker_handle_hello (WorkerProcess *w,
                      MpaioMessage  *message,
                      GError       **error)
 {
-  guint32 version;
-  guint64 pid;
+  MpaioWireHello hello;
 
-  g_variant_get (message->body, "(ut)", &version, &pid);
+  if (!mpaio_wire_hello_parse (message->body, &hello, error))
+    return FALSE;
   if (w->pid == 0)
-    w->pid = pid;
+    w->pid = hello.pid;
 
   if (w->state != WORKER_STARTING)
     {
@@ -1024,14 +976,14 @@ worker_handle_hello (WorkerProcess *w,
       return FALSE;
     }
 
-  if (version != MPAIO_PROTOCOL_VERSION)
+  if (hello.version != MPAIO_PROTOCOL_VERSION)
     {
       /* Not a protocol error: the wrong program, so the spawn failed. */
       worker_abandon (w, g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
                                       _("Worker process %d speaks version %u of the Mpaio "
                                         "protocol, but this process speaks version %u; run "
                                         "workers against the same Mpaio library"),
-                                      w->pid, version, MPAIO_PROTOCOL_VERSION));
+                                      w->pid, hello.version, MPAIO_PROTOCOL_VERSION));
       return TRUE;
     }
 
@@ -1426,7 +1378,7 @@ pool_release_memory (MpaioProcessPool  *self,
       WorkerProcess *w = g_ptr_array_index (self->workers, i);
 
       if (g_hash_table_remove (w->sent, sent_key (SENT_MEMORY, id)))
-        worker_send (w, MPAIO_MESSAGE_FORGET_MEMORY, g_variant_new ("(t)", id), -1);
+        worker_send (w, MPAIO_MESSAGE_FORGET_MEMORY, mpaio_wire_forget_memory_build (id), -1);
     }
 
   g_hash_table_remove (self->memories, GSIZE_TO_POINTER (id));
@@ -1518,7 +1470,7 @@ mpaio_process_pool_detach_run (MpaioExecutor *executor,
           guint binding_id = mpaio_run_get_pair (run, p)->binding_id;
 
           if (g_hash_table_remove (w->sent, sent_key (SENT_BINDING, binding_id)))
-            worker_send (w, MPAIO_MESSAGE_UNBIND, g_variant_new ("(u)", binding_id), -1);
+            worker_send (w, MPAIO_MESSAGE_UNBIND, mpaio_wire_unbind_build (binding_id), -1);
         }
 
       worker_check_stale (w);
