@@ -22,11 +22,6 @@ typedef struct
   guint64            n_chunks;
   guint64            next_chunk;
   guint8            *done;          /* one bit per chunk */
-
-  /* For executors that send work to other processes. */
-  GVariant          *spec;
-  guint              spec_id;
-  guint              binding_id;
 } MpaioRunPair;
 
 typedef struct
