@@ -21,7 +21,25 @@ typedef struct _MpaioDispatch MpaioDispatch;
 typedef struct _MpaioPeer     MpaioPeer;
 
 /* How a dispatch reaches its workers. Messages go in order, and a peer
- * answers the chunks of each send_jobs() in that order. */
+ * answers the chunks of each send_jobs() in that order. Every function is
+ * called on the executor's main context, and the transport reports on it
+ * too:
+ *
+ * - mpaio_peer_receive() for each message from the peer (HELLO, RESULT,
+ *   ERROR, as mpaio_wire_decode() gives them); when it returns FALSE, the
+ *   peer broke the protocol: the transport wraps the error to name the
+ *   peer and gives up on it with mpaio_peer_abandon();
+ * - mpaio_dispatch_run() once it has handed over what was ready, so that
+ *   the peers are refilled in one go;
+ * - mpaio_peer_abandon() when the peer cannot be used any more (a write
+ *   failed, the protocol was broken): its chunks fail with that error;
+ * - mpaio_peer_lost() when the way to the peer broke from its side (it is
+ *   dying): its chunks are retried as after a crash;
+ * - mpaio_peer_exited() once the peer is gone for good, after any of the
+ *   above, a kill() or a close(): the peer is freed there.
+ *
+ * Delivering results runs the caller's callbacks, which may drop the last
+ * reference to the executor: hold one (base->owner) around those reports. */
 typedef struct
 {
   /* Starts one worker for @peer; returns the transport's data for it
@@ -73,11 +91,13 @@ struct _MpaioDispatch
   const MpaioTransport *transport;
   gpointer              transport_data;
 
-  guint                 max_workers;
-  guint                 chunks_in_flight;   /* 0: adapt */
-  guint                 max_retries;
-  guint                 chunk_timeout;      /* ms, 0 for none */
+  /* Settings, which the executor sets (its properties). */
+  guint                 max_workers;        /* one per processor at first */
+  guint                 chunks_in_flight;   /* 0 (the default): adapt */
+  guint                 max_retries;        /* 2 at first */
+  guint                 chunk_timeout;      /* ms, 0 (the default) for none */
 
+  /* The dispatch's own. */
   GPtrArray            *peers;              /* MpaioPeer* */
   GHashTable           *spec_ids;           /* GBytes of a spec → id */
   guint                 last_spec_id;
@@ -115,6 +135,11 @@ void      mpaio_dispatch_start_all   (MpaioDispatch        *self,
                                       GTask                *task);
 MPAIO_INTERNAL
 void      mpaio_dispatch_close       (MpaioDispatch        *self);
+MPAIO_INTERNAL
+void      mpaio_dispatch_shutdown    (MpaioDispatch        *self,
+                                      GCancellable         *cancellable,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data);
 MPAIO_INTERNAL
 void      mpaio_dispatch_fail_runs   (MpaioDispatch        *self,
                                       const GError         *error);

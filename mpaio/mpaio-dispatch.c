@@ -570,52 +570,7 @@ mpaio_dispatch_run (MpaioDispatch *self)
   self->dispatching = FALSE;
 }
 
-/* Runs and start-ups */
-
-void
-mpaio_dispatch_fail_runs (MpaioDispatch *self,
-                          const GError  *error)
-{
-  GTask *task;
-
-  mpaio_runs_fail (self->base->runs, error);
-
-  while ((task = g_queue_pop_head (&self->start_tasks)))
-    {
-      g_task_return_error (task, g_error_copy (error));
-      g_object_unref (task);
-    }
-}
-
-void
-mpaio_dispatch_complete_start (MpaioDispatch *self)
-{
-  GTask *task;
-  guint n_ready = 0;
-
-  for (guint i = 0; i < self->peers->len; i++)
-    n_ready += ((MpaioPeer *) g_ptr_array_index (self->peers, i))->state == MPAIO_PEER_READY;
-
-  if (n_ready < self->max_workers)
-    return;
-
-  while ((task = g_queue_pop_head (&self->start_tasks)))
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-    }
-}
-
-/* Starts every peer now; @task (transfer full) completes when all are
- * ready, or fails with the reason one could not start. */
-void
-mpaio_dispatch_start_all (MpaioDispatch *self,
-                          GTask         *task)
-{
-  g_queue_push_tail (&self->start_tasks, task);
-  mpaio_dispatch_spawn (self, self->max_workers);
-  mpaio_dispatch_complete_start (self);
-}
+/* Runs */
 
 static guint
 spec_id (MpaioDispatch *self,
@@ -760,35 +715,4 @@ mpaio_dispatch_detach_run (MpaioDispatch *self,
     }
 
   g_hash_table_remove (self->run_bindings, run);
-}
-
-/* Shuts the executor down: runs and start-ups fail, an idle peer is told
- * to stop, a busy one is killed. */
-void
-mpaio_dispatch_close (MpaioDispatch *self)
-{
-  g_autoptr(GError) error = NULL;
-  GTask *task;
-
-  if (!mpaio_executor_base_close (self->base))
-    return;
-
-  error = g_error_new_literal (MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                               _(self->base->messages->closed_during_run));
-  while ((task = g_queue_pop_head (&self->start_tasks)))
-    {
-      g_task_return_error (task, g_error_copy (error));
-      g_object_unref (task);
-    }
-
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      MpaioPeer *peer = g_ptr_array_index (self->peers, i);
-
-      if (peer->state == MPAIO_PEER_READY && peer->in_flight.length == 0)
-        mpaio_peer_close (peer);
-      else
-        mpaio_peer_kill (peer);
-      peer->state = MPAIO_PEER_STOPPING;
-    }
 }

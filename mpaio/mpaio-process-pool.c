@@ -96,12 +96,8 @@ mpaio_process_pool_shutdown_async (MpaioExecutor       *executor,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  MpaioProcessPool *self = MPAIO_PROCESS_POOL (executor);
-
-  mpaio_dispatch_close (&self->dispatch);
-  mpaio_executor_base_queue_shutdown (&self->base, cancellable, callback, user_data);
-  if (mpaio_dispatch_get_n_peers (&self->dispatch) == 0)
-    mpaio_executor_base_complete_shutdown (&self->base);
+  mpaio_dispatch_shutdown (&MPAIO_PROCESS_POOL (executor)->dispatch, cancellable, callback,
+                           user_data);
 }
 
 static void
