@@ -59,9 +59,7 @@ static GBytes *
 serialize (MpaioMessageKind  kind,
            GVariant         *body)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
-
-  return g_variant_get_data_as_bytes (envelope);
+  return mpaio_wire_pack (kind, body);
 }
 
 static void

@@ -215,6 +215,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpaioWireWorker, mpaio_wire_worker_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpaioWireResult, mpaio_wire_result_clear)
 
 MPAIO_INTERNAL
+GBytes         *mpaio_wire_pack    (guint32            kind,
+                                    GVariant          *body);
+MPAIO_INTERNAL
 gboolean        mpaio_wire_encode  (MpaioMessageKind   kind,
                                     GVariant          *body,
                                     GBytes           **packet,

@@ -460,6 +460,18 @@ failed:
   }
 }
 
+/* The bytes of a message: its kind and body in the "(uv)" envelope, with
+ * no check at all, so that tests can forge what a hostile peer sends.
+ * mpaio_wire_encode() is the checked way. */
+GBytes *
+mpaio_wire_pack (guint32   kind,
+                 GVariant *body)
+{
+  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
+
+  return g_variant_get_data_as_bytes (envelope);
+}
+
 /* Serializes a message. A message larger than one packet is written to a
  * sealed memfd, returned in @large_fd, and @packet becomes the LARGE
  * message that announces it. */
@@ -470,13 +482,11 @@ mpaio_wire_encode (MpaioMessageKind   kind,
                    int               *large_fd,
                    GError           **error)
 {
-  g_autoptr(GVariant) envelope = NULL;
   g_autoptr(GBytes) bytes = NULL;
 
   g_assert (g_variant_is_of_type (body, mpaio_message_body_type (kind)));
 
-  envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
-  bytes = g_variant_get_data_as_bytes (envelope);
+  bytes = mpaio_wire_pack (kind, body);
   *large_fd = -1;
 
   if (g_bytes_get_size (bytes) > MPAIO_WIRE_MAX_INLINE)

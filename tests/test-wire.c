@@ -79,6 +79,18 @@ send_raw (Channel       *channel,
   g_assert_cmpint (send (channel->child, data, size, 0), ==, (gssize) size);
 }
 
+/* Sends a message with no check, cut short by @cut bytes. */
+static void
+send_forged (Channel  *channel,
+             guint32   kind,
+             GVariant *body,
+             gsize     cut)
+{
+  g_autoptr(GBytes) packet = mpaio_wire_pack (kind, body);
+
+  send_raw (channel, g_bytes_get_data (packet, NULL), g_bytes_get_size (packet) - cut);
+}
+
 static void
 assert_fails (Channel *channel)
 {
@@ -183,10 +195,10 @@ static void
 test_truncated (Channel       *channel,
                 gconstpointer  data)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", MPAIO_MESSAGE_PROCESS,
-                                                                    g_variant_new_parsed ("(@u 1, [(@t 2, @t 3, @t 4)])")));
+  const MpaioWireRange range = { 2, 3, 4 };
 
-  send_raw (channel, g_variant_get_data (envelope), g_variant_get_size (envelope) - 5);
+  send_forged (channel, MPAIO_MESSAGE_PROCESS,
+               mpaio_wire_process_build (&(MpaioWireProcess) { 1, &range, 1 }), 5);
   assert_fails (channel);
 }
 
@@ -194,10 +206,7 @@ static void
 test_wrong_body_type (Channel       *channel,
                       gconstpointer  data)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", MPAIO_MESSAGE_RESULT,
-                                                                    g_variant_new ("(s)", "nope")));
-
-  send_raw (channel, g_variant_get_data (envelope), g_variant_get_size (envelope));
+  send_forged (channel, MPAIO_MESSAGE_RESULT, g_variant_new_string ("nope"), 0);
   assert_fails (channel);
 }
 
@@ -205,9 +214,7 @@ static void
 test_unknown_kind (Channel       *channel,
                    gconstpointer  data)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", 9999, g_variant_new ("(u)", 1)));
-
-  send_raw (channel, g_variant_get_data (envelope), g_variant_get_size (envelope));
+  send_forged (channel, 9999, mpaio_wire_unbind_build (1), 0);
   assert_fails (channel);
 }
 
@@ -236,9 +243,7 @@ static void
 test_large_without_seal (Channel       *channel,
                          gconstpointer  data)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", MPAIO_MESSAGE_LARGE,
-                                                                    g_variant_new ("(t)", 100)));
-  g_autoptr(GBytes) packet = g_variant_get_data_as_bytes (envelope);
+  g_autoptr(GBytes) packet = mpaio_wire_pack (MPAIO_MESSAGE_LARGE, mpaio_wire_large_build (100));
   int fd = memfd_create ("unsealed", MFD_CLOEXEC);
 
   g_assert_cmpint (ftruncate (fd, 100), ==, 0);
