@@ -168,7 +168,7 @@ check_parsed (gboolean  ok,
 }
 
 /* What the pool does with a worker's error: the same parser and the same
- * conversion to a GError as the pool's worker_handle_error(). */
+ * conversion to a GError as handle_error() in mpaio-dispatch.c. */
 static void
 read_error (GVariant *body)
 {
@@ -186,8 +186,8 @@ read_error (GVariant *body)
                   reply.chunk, reply.binding_id);
 }
 
-/* What the pool does with results: the parser of worker_handle_results(),
- * then every value as mpaio_run_deliver() reads it. */
+/* What the pool does with results: the parser of handle_results() in
+ * mpaio-dispatch.c, then every value as mpaio_run_deliver() reads it. */
 static void
 read_results (GVariant *body)
 {
