@@ -3,14 +3,20 @@
 
 #include "mpaio-shared-memory.h"
 
+#include "mpaio-internal-private.h"
+
 G_BEGIN_DECLS
 
+MPAIO_INTERNAL
 guint64            mpaio_shared_memory_get_id        (MpaioSharedMemory *self);
+MPAIO_INTERNAL
 gboolean           mpaio_shared_memory_is_constant   (MpaioSharedMemory *self);
+MPAIO_INTERNAL
 MpaioSharedMemory *mpaio_shared_memory_new_for_worker (int                fd,
                                                        gsize              size,
                                                        gboolean           output,
                                                        GError           **error);
+MPAIO_INTERNAL
 gboolean           mpaio_shared_memory_allow_writes  (MpaioSharedMemory *self,
                                                        guint64            offset,
                                                        guint64            length,
