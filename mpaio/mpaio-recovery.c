@@ -71,7 +71,9 @@ void
 mpaio_peer_abandon (MpaioPeer *peer,
                     GError    *error)
 {
-  g_debug ("Giving up on a worker: %s", error->message);
+  g_autofree char *name = peer->dispatch->transport->describe (peer);
+
+  g_debug ("Giving up on %s: %s", name, error->message);
 
   if (peer->failure == NULL)
     peer->failure = error;
@@ -224,11 +226,12 @@ mpaio_peer_exited (MpaioPeer  *peer,
                    const char *exit_description)
 {
   MpaioDispatch *self = peer->dispatch;
+  g_autofree char *name = self->transport->describe (peer);
   gboolean closed = self->base->closed;
 
   peer_shut (peer);
   mpaio_dispatch_forget_peer (self, peer);
-  g_debug ("A worker %s", exit_description);
+  g_debug ("%s %s", name, exit_description);
 
   /* A worker the dispatch gave up on (peer->failure) did not just die:
    * its program is broken, and replacing it would fail again, for ever. */
