@@ -41,6 +41,7 @@ OUTPUT = re.compile(r'^\s*<!-- output -->\s*$')
 ELLIPSIS = re.compile(r'^(\.\.\.|…|/\* … \*/|/\* \.\.\. \*/|// …|# …)$')
 LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
 PROGRAM_LANGUAGES = {'c': '.c', 'python': '.py', 'js': '.js'}
+OTHER_LANGUAGES = {'sh', 'text', ''}
 
 
 @dataclass
@@ -207,6 +208,10 @@ def blocks_command(options):
                 tap.result(True, f'{name}: a complete {block.language} program (see docs-{block.language})')
             elif block.fragment:
                 tap.result(False, f'{name}: a fragment marker on a {block.language or "plain"} block')
+            elif block.language not in OTHER_LANGUAGES:
+                tap.result(False, f'{name}: a block of {block.language}',
+                           'no test knows how to run it: tag programs c, python or js, '
+                           'commands sh, anything else text (or teach check-docs.py the language)')
             elif block.language == 'sh':
                 ok, why = check_shell(block, root)
                 tap.result(ok, f'{name}: the shell commands name what exists', why)
