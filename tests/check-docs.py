@@ -82,40 +82,42 @@ def documents(root):
     return [root / 'README.md'] + sorted((root / 'docs').glob('*.md'))
 
 
+def read_fence(lines, i, indent):
+    """The body of the block whose fence is lines[i - 1], without the
+    fence's indentation, and the index of the line after its closing fence."""
+    body = []
+    while i < len(lines) and lines[i].strip() != '```':
+        body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+        i += 1
+    return '\n'.join(body) + '\n', i + 1
+
+
 def parse(doc):
     """The fenced blocks of DOC, and its prose lines outside them."""
-    blocks, prose = [], []
+    blocks, prose, section, marker = [], [], [], ''
     lines = doc.read_text(encoding='utf-8').splitlines()
-    section, marker, i = [], None, 0
+    i = 0
     while i < len(lines):
         match = FENCE.match(lines[i])
         if not match:
-            if lines[i].startswith('#'):
-                section = []
-            if lines[i].strip():
-                marker = lines[i]
-            section.append(lines[i])
+            section = [] if lines[i].startswith('#') else section
+            marker = lines[i] if lines[i].strip() else marker
+            if not FRAGMENT.match(lines[i]):     # the prose must name the program
+                section.append(lines[i])
             prose.append(lines[i])
             i += 1
             continue
-        indent, language, start = match.group(1), match.group(2), i + 1
-        body = []
-        i += 1
-        while i < len(lines) and lines[i].strip() != '```':
-            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
-            i += 1
-        i += 1
-        block = Block(doc, start, language, '\n'.join(body) + '\n', '\n'.join(section))
-        fragment = FRAGMENT.match(marker or '')
-        if fragment:
-            block.fragment = fragment.group(1)
-        if OUTPUT.match(marker or ''):
+        text, next_line = read_fence(lines, i + 1, match.group(1))
+        block = Block(doc, i + 1, match.group(2), text, '\n'.join(section))
+        fragment = FRAGMENT.match(marker)
+        block.fragment = fragment.group(1) if fragment else None
+        if OUTPUT.match(marker):
             programs = [b for b in blocks if b.language in PROGRAM_LANGUAGES and not b.fragment]
             if programs:
                 programs[-1].output = block.text
             block.orphan_output = not programs
         blocks.append(block)
-        marker = None
+        marker, i = '', next_line
     return blocks, prose
 
 
@@ -321,7 +323,7 @@ def html_command(options):
     def anchors(path):
         return pages[path].ids if path in pages else None
 
-    tap.result(len(pages) > 10, f'{directory} holds the reference ({len(pages)} pages)')
+    tap.result((directory / 'index.html').exists(), f'{directory} holds a reference')
     for path, page in pages.items():
         wrong = []
         for title in page.titles:
