@@ -1807,7 +1807,8 @@ mpaio_process_pool_init (MpaioProcessPool *self)
   g_queue_init (&self->start_tasks);
   g_queue_init (&self->shutdown_tasks);
 
-  /* A worker process that forgot to serve: its own pool learns it now. */
+  /* In a worker process that forgot to serve, the pool that started it
+   * learns it now, and stops it. */
   mpaio_startup_check_can_spawn (NULL);
 }
 
