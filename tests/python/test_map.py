@@ -5,7 +5,10 @@ of an array, results in chunk order, from scripts, the GLib main loop and
 asyncio."""
 
 import asyncio
+import subprocess
+import sys
 import unittest
+from pathlib import Path
 
 import testworkers as tw
 from testworkers import GLib, Mpaio, numpy
@@ -191,6 +194,23 @@ class TestMapInWorkerPrograms(unittest.TestCase):
         self.assertIn('cannot find __main__.describe in the worker process',
                       context.exception.message)
         self.assertIn('only found when the pool re-runs the script', context.exception.message)
+
+
+class TestExample(unittest.TestCase):
+
+    def test_map_example(self):
+        example = Path(__file__).resolve().parent.parent.parent / 'examples' / 'python' / 'map.py'
+        process = subprocess.run([sys.executable, str(example)], capture_output=True, text=True,
+                                 timeout=120, check=False)
+
+        self.assertEqual(process.returncode, 0, process.stderr)
+        self.assertEqual(process.stdout.splitlines(), [
+            str([sum(range(i * 10**6 + 1, (i + 1) * 10**6 + 1)) for i in range(10)]),
+            '[(2500000.5, 5000000), (7500000.5, 10000000)]',
+            'ValueError: 5 values are not positive',
+            'RemoteTraceback',
+            'True',
+        ])
 
 
 if __name__ == '__main__':
