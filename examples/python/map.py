@@ -3,7 +3,8 @@
 """pool.map(): a function on each chunk of a numpy array, in worker processes.
 
 Sums 1..10,000,000 in ten chunks with numpy.sum, applies a function of this
-script, shows how a worker's exception arrives, and maps again from asyncio.
+script, shows how a worker's exception arrives, maps again from asyncio, and
+over an Mpaio.SharedMemory.
 The workers are this script again (Mpaio.serve_if_worker() below).
 
     python3 examples/python/map.py
@@ -50,6 +51,10 @@ def main():
             print(type(error.__cause__).__name__)   # its traceback, as text
 
         print(asyncio.run(sums_from_asyncio(pool, array)) == sums)
+
+        # Memory made once, mapped several times; closed when done with.
+        with Mpaio.SharedMemory.new_from_array(array) as memory:
+            print(pool.map(numpy.max, memory, 5 * 10**6, dtype=array.dtype))
 
 
 if __name__ == '__main__':

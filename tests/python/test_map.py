@@ -210,6 +210,7 @@ class TestExample(unittest.TestCase):
             'ValueError: 5 values are not positive',
             'RemoteTraceback',
             'True',
+            '[5000000, 10000000]',
         ])
 
 
