@@ -43,6 +43,11 @@ class TestMap(tw.TestCase):
                                 for i in range(10)])
         self.assertTrue(all(isinstance(s, numpy.int64) for s in sums))
 
+    def test_numpy_ufunc(self):
+        roots = self.pool.map(numpy.sqrt, numpy.array([1.0, 4.0, 9.0, 16.0]), 2)
+
+        numpy.testing.assert_array_equal(numpy.concatenate(roots), [1, 2, 3, 4])
+
     def test_default_chunks_are_one_per_worker(self):
         self.assertEqual(self.pool.map(len, numpy.arange(10)), [5, 5])
 
@@ -94,7 +99,8 @@ class TestMap(tw.TestCase):
         self.assertIn("raise ValueError(f'odd start {array[0]}')", cause.text)
 
     def test_functions_that_cannot_be_found_are_refused(self):
-        for function in (lambda a: 0, describe.__get__(1), numpy.arange(3).sum):
+        for function in (lambda a: 0, describe.__get__(1), numpy.arange(3).sum,
+                         numpy.frompyfunc(len, 1, 1)):
             with self.subTest(function=function):
                 with self.assertRaisesRegex(TypeError, 'module.level'):
                     self.pool.map(function, numpy.arange(10))

@@ -120,8 +120,9 @@ def function_name(function):
     """(module, qualified name) by which a worker process finds
     ``function``; TypeError if it cannot."""
     numpy = sys.modules.get('numpy')
-    if numpy is not None and isinstance(function, numpy.ufunc):
-        return 'numpy', function.__name__
+    if numpy is not None and isinstance(function, numpy.ufunc) and \
+            getattr(numpy, function.__name__, None) is function:
+        return 'numpy', function.__name__     # ufuncs have no __module__
     module = getattr(function, '__module__', None)
     qualname = getattr(function, '__qualname__', None)
     if not callable(function) or not isinstance(module, str) or not isinstance(qualname, str):
