@@ -27,6 +27,7 @@ const THIS_FILE = new Error().stack.split('\n')[0].replace(/^[^@]*@(.*):\d+:\d+$
 
 // --- errors ----------------------------------------------------------------
 
+const CLASS_TAG = '[mpaio-js-exception] ';
 const BUILTIN_ERRORS = ['Error', 'EvalError', 'InternalError', 'RangeError', 'ReferenceError',
     'SyntaxError', 'TypeError', 'URIError'];
 
@@ -40,17 +41,52 @@ function _stackText(error) {
 // The exception to throw from vfunc_process: GJS sends it as a GError of
 // its own domain whose code names the class (Error, TypeError, ...) and whose
 // message is error.message, and the caller's GJS throws it again as that
-// class. The worker's stack follows the message, after an empty line.
+// class. The worker's stack follows the message, after an empty line. A
+// class of its own that an ES module exported with exportFunctions() is named
+// on one last line, the tag and a JSON object, for the caller to rebuild.
 function _withStack(error) {
     if (error instanceof GLib.Error)
         return error;
     if (!(error instanceof Error))
         error = new Error(String(error));
     const pid = Gio.Credentials.new().get_unix_pid();
-    const name = BUILTIN_ERRORS.includes(error.name) ? '' : `${error.name}: `;
+    const builtin = BUILTIN_ERRORS.includes(error.name);
+    const name = builtin ? '' : `${error.name}: `;
     const stack = _stackText(error);
-    error.message = `${name}${error.message}\n\nStack of worker process ${pid}:\n${stack}`;
+    const exported = builtin ? undefined : _functions.get(error.constructor);
+    const trailer = exported
+        ? `\n${CLASS_TAG}${JSON.stringify({module: exported[0], name: exported[1]})}` : '';
+    error.message = `${name}${error.message}\n\nStack of worker process ${pid}:\n${stack}${trailer}`;
     return error;
+}
+
+// The error a run failed with, as the caller should see it: an exception of
+// an exported class of its own is rebuilt from the class the caller's module
+// exported (nothing is imported on a worker's say), without the last line.
+function _rebuildError(error) {
+    if (!(error instanceof Error) || error instanceof GLib.Error)
+        return error;
+    const cut = error.message.lastIndexOf('\n');
+    const last = error.message.slice(cut + 1);
+    if (cut < 0 || !last.startsWith(CLASS_TAG))
+        return error;
+    const message = error.message.slice(0, cut);
+    let Class = null;
+    try {
+        const {module, name} = JSON.parse(last.slice(CLASS_TAG.length));
+        Class = _modules.get(module)?.[name];
+    } catch (e) {
+        Class = null;
+    }
+    if (typeof Class !== 'function' || !(Class.prototype instanceof Error)) {
+        error.message = message;
+        return error;
+    }
+    try {
+        return new Class(message);
+    } catch (e) {
+        return Reflect.construct(Error, [message], Class);
+    }
 }
 
 // --- runs a callback can fail ----------------------------------------------
@@ -167,7 +203,7 @@ function _patchOrchestrator(proto) {
             done = runFinish.call(this, result);
         } catch (e) {
             if (!run?.error)
-                throw e;
+                throw _rebuildError(e);
         }
         if (run?.error)
             throw run.error;
@@ -202,7 +238,8 @@ const _modules = new Map();         // module URL → {name: function}
 /**
  * Makes the functions of an ES module usable by map(): call it in the module
  * itself, `exportFunctions(import.meta.url, {sum, mean})`. Worker processes
- * find a function by the module's URL and its name.
+ * find a function by the module's URL and its name. Error classes given here
+ * too are rebuilt in the caller when a worker throws them.
  */
 function exportFunctions(moduleUrl, functions) {
     const table = _modules.get(moduleUrl) ?? {};

@@ -45,8 +45,20 @@ export function stallAfterFirst(values) {
     return sum(values);
 }
 
+// An error class of this module's own: exported with exportFunctions(), it
+// is rebuilt in the caller.
+export class KernelError extends Error {
+    name = 'KernelError';
+}
+
+export function failWithKernelError(values) {
+    throw new KernelError(`bad chunk at ${values[0]}`);
+}
+
 export function unsupported() {
     return new Map();
 }
 
-MpaioJs.exportFunctions(import.meta.url, {sum, describe, failOnOdd, stallAfterFirst, unsupported});
+MpaioJs.exportFunctions(import.meta.url, {
+    sum, describe, failOnOdd, stallAfterFirst, unsupported, failWithKernelError, KernelError,
+});

@@ -147,12 +147,13 @@ test('registerWorker(): an exception keeps its class and carries the worker\'s s
     assertStack(error, JS_WHERE + 'chunk 2 is not a number');
 });
 
-test('registerWorker(): a class of its own arrives as an Error that names it', async () => {
+test('registerWorker(): a class of its own, not exported, arrives as an Error that names it', async () => {
     const [promise] = startJsFailing({mode: 'custom-error', failOn: 2});
     const error = await rejection(promise);
 
     assertEqual(error.constructor, Error, 'class');
     assertStack(error, JS_WHERE + 'CustomError: chunk 2 is odd');
+    assert(!error.message.includes('[mpaio-js-exception]'), 'no class to rebuild');
 });
 
 test('registerWorker(): a thrown string arrives as an Error', async () => {

@@ -12,7 +12,9 @@ import {
     test, run, assert, assertEqual, assertDeepEqual, assertGError, assertMessage, rejection,
     exception,
 } from './harness.js';
-import {sum, describe, failOnOdd, stallAfterFirst, unsupported} from './kernels.js';
+import {
+    sum, describe, failOnOdd, stallAfterFirst, unsupported, failWithKernelError, KernelError,
+} from './kernels.js';
 
 const MpaioJs = imports.mpaio;
 
@@ -80,6 +82,18 @@ test('an exception arrives as its class, with the worker\'s stack in its message
     assert(/^Stack of worker process \d+:$/.test(heading), heading);
     assert(/^failOnOdd@file:\/\/.*\/kernels\.js:\d+:\d+$/.test(frame), frame);
     assert(!error.message.includes('mpaio.js'), 'the helper\'s frames are left out');
+});
+
+test('an exception of an exported class of its own is rebuilt as that class', async () => {
+    const error = await rejection(MpaioJs.map(pool, failWithKernelError, new Int32Array([7])));
+
+    assert(error instanceof KernelError, `expected a KernelError, got ${error}`);
+    assertEqual(error.name, 'KernelError', 'name');
+    const lines = error.message.split('\n');
+    assertEqual(lines[0], 'MpaioGjsMap failed on chunk 0 (elements 0 to 1): ' +
+        'KernelError: bad chunk at 7', 'first line');
+    assert(lines.slice(3).some(line => /^failWithKernelError@/.test(line)), error.message);
+    assert(!error.message.includes('[mpaio-js-exception]'), 'the last line is left out');
 });
 
 test('a function given by module URL and name', async () => {
