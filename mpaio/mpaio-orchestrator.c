@@ -204,7 +204,7 @@ mpaio_orchestrator_class_init (MpaioOrchestratorClass *klass)
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioOrchestrator:running:
+   * MpaioOrchestrator:running: (getter is_running)
    *
    * Whether a run is going on.
    */
@@ -384,7 +384,7 @@ mpaio_orchestrator_get_fraction (MpaioOrchestrator *self)
 }
 
 /**
- * mpaio_orchestrator_is_running:
+ * mpaio_orchestrator_is_running: (get-property running)
  * @self: an orchestrator
  *
  * Tells whether a run is going on.
