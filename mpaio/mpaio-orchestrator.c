@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "mpaio-data-iterator-private.h"
 #include "mpaio-error.h"
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
@@ -549,8 +550,12 @@ make_pairs (MpaioOrchestrator  *self,
     {
       Entry *entry = &g_array_index (self->entries, Entry, i);
       MpaioRunPair *pair;
+      guint64 n_chunks;
 
-      if (!check_input (entry->iterator, error) || !check_output (entry, error))
+      /* The count the run allocates for is the one checked here, whatever
+       * a custom iterator said in validate(). */
+      if (!check_input (entry->iterator, error) || !check_output (entry, error) ||
+          !mpaio_data_iterator_count_chunks (entry->iterator, &n_chunks, error))
         {
           g_ptr_array_set_free_func (pairs, g_free);
           return NULL;
@@ -561,7 +566,7 @@ make_pairs (MpaioOrchestrator  *self,
       pair->iterator = g_object_ref (entry->iterator);
       pair->output = entry->output ? g_object_ref (entry->output) : NULL;
       pair->output_element_size = entry->output_element_size;
-      pair->n_chunks = mpaio_data_iterator_get_n_chunks (entry->iterator);
+      pair->n_chunks = n_chunks;
       g_ptr_array_add (pairs, pair);
     }
 
