@@ -373,11 +373,12 @@ mpaio_shared_memory_new_from_name (const char  *name,
   if (fd < 0 || fstat (fd, &st) < 0)
     {
       int errsv = errno;
+      g_autofree char *shown = mpaio_ellipsize (path);
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    _("Could not attach the shared memory “%s”: %s; check that it "
                      "exists and that this user may read it"),
-                   path, g_strerror (errsv));
+                   shown, g_strerror (errsv));
       return NULL;
     }
 

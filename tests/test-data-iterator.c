@@ -154,6 +154,48 @@ assert_invalid (MpaioDataIterator *iterator)
   g_object_unref (iterator);
 }
 
+/* Sizes numpy has not for its kinds of fixed size are refused, with the
+ * sizes it has (numpy.dtype("<i3") is a TypeError); the forms numpy.dtype.str
+ * gives for datetimes are accepted. */
+static void
+test_dtype_sizes_numpy_has (void)
+{
+  struct { const char *dtype; const char *hint; } refused[] = {
+    { "<i3", "“i” in sizes 1, 2, 4, 8 only, such as “<i8”" },
+    { "<i9", "“i” in sizes 1, 2, 4, 8 only" },
+    { "<u16", "“u” in sizes 1, 2, 4, 8 only" },
+    { "<f3", "“f” in sizes 2, 4, 8, 16 only, such as “<f8”" },
+    { "<f1", "“f” in sizes 2, 4, 8, 16 only" },
+    { "<c1", "“c” in sizes 8, 16, 32 only, such as “<c16”" },
+    { "<b8", "“b” in sizes 1 only, such as “|b1”" },
+    { "<m4", "“m” in sizes 8 only" },
+    { "<M8[xx]", "such as “<i8”, “<f8”, “<c16”, “|b1”, “<M8[ns]”, “<U6” or “S16”" },
+    { "<M8[ns", "use the form of numpy.dtype.str" },
+    { "<M8[10]", "use the form of numpy.dtype.str" },
+    { "<M8[1234567890ns]", "use the form of numpy.dtype.str" },
+    { "<i8[ns]", "use the form of numpy.dtype.str" },
+  };
+  struct { const char *dtype; gsize size; } accepted[] = {
+    { "|b1", 1 }, { "<i1", 1 }, { ">u2", 2 }, { "<f2", 2 }, { "<f16", 16 },
+    { "<c8", 8 }, { ">c32", 32 }, { "<M8", 8 }, { "<M8[ns]", 8 }, { "<m8[10us]", 8 },
+    { "<M8[μs]", 8 }, { "<M8[D]", 8 }, { "|V8", 8 }, { "<U1", 4 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpuint (mpaio_dtype_get_element_size (refused[i].dtype, &error), ==, 0);
+      g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, refused[i].hint));
+      g_assert_nonnull (strstr (error->message, refused[i].dtype));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
+    g_assert_cmpuint (mpaio_dtype_get_element_size (accepted[i].dtype, NULL), ==, accepted[i].size);
+}
+
 static void
 test_invalid_layouts (void)
 {
@@ -441,6 +483,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/data-iterator/start-index", test_start_index);
   g_test_add_func ("/mpaio/data-iterator/offset-and-default-length", test_offset_and_default_length);
   g_test_add_func ("/mpaio/data-iterator/dtype", test_dtype);
+  g_test_add_func ("/mpaio/data-iterator/dtype-sizes-numpy-has", test_dtype_sizes_numpy_has);
   g_test_add_func ("/mpaio/data-iterator/invalid-layouts", test_invalid_layouts);
   g_test_add_func ("/mpaio/data-iterator/custom-subclass", test_custom_subclass);
   g_test_add_func ("/mpaio/data-iterator/huge-chunk-size", test_huge_chunk_size);
