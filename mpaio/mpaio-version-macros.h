@@ -18,6 +18,29 @@
 # define _MPAIO_EXTERN __attribute__((visibility("default"))) extern
 #endif
 
+/**
+ * MPAIO_DEPRECATED:
+ *
+ * Marks a deprecated symbol: its use warns, unless
+ * `MPAIO_DISABLE_DEPRECATION_WARNINGS` is defined.
+ */
+
+/**
+ * MPAIO_DEPRECATED_FOR:
+ * @f: the symbol to use instead
+ *
+ * Marks a deprecated symbol with its replacement: its use warns, naming @f,
+ * unless `MPAIO_DISABLE_DEPRECATION_WARNINGS` is defined.
+ */
+
+/**
+ * MPAIO_UNAVAILABLE:
+ * @maj: the major version that adds the symbol
+ * @min: the minor version that adds the symbol
+ *
+ * Marks a symbol added after %MPAIO_VERSION_MAX_ALLOWED: its use warns.
+ */
+
 /* Mpaio itself defines and calls its deprecated symbols without warnings. */
 #if defined(MPAIO_DISABLE_DEPRECATION_WARNINGS) || defined(MPAIO_COMPILATION)
 # define MPAIO_DEPRECATED _MPAIO_EXTERN
@@ -98,6 +121,27 @@
  */
 #define MPAIO_AVAILABLE_IN_ALL _MPAIO_EXTERN
 
+/**
+ * MPAIO_DEPRECATED_IN_0_1:
+ *
+ * Marks a symbol deprecated in Mpaio 0.1: its use warns when
+ * %MPAIO_VERSION_MIN_REQUIRED is 0.1 or later.
+ */
+
+/**
+ * MPAIO_DEPRECATED_IN_0_1_FOR:
+ * @f: the symbol to use instead
+ *
+ * Marks a symbol deprecated in Mpaio 0.1 in favour of @f: its use warns,
+ * naming @f, when %MPAIO_VERSION_MIN_REQUIRED is 0.1 or later.
+ */
+
+/**
+ * MPAIO_AVAILABLE_IN_0_1:
+ *
+ * Marks a symbol added in Mpaio 0.1: its use warns when
+ * %MPAIO_VERSION_MAX_ALLOWED is older.
+ */
 #if MPAIO_VERSION_MIN_REQUIRED >= MPAIO_VERSION_0_1
 # define MPAIO_DEPRECATED_IN_0_1 MPAIO_DEPRECATED
 # define MPAIO_DEPRECATED_IN_0_1_FOR(f) MPAIO_DEPRECATED_FOR (f)
@@ -112,6 +156,27 @@
 # define MPAIO_AVAILABLE_IN_0_1 _MPAIO_EXTERN
 #endif
 
+/**
+ * MPAIO_DEPRECATED_IN_1_0:
+ *
+ * Marks a symbol deprecated in Mpaio 1.0: its use warns when
+ * %MPAIO_VERSION_MIN_REQUIRED is 1.0 or later.
+ */
+
+/**
+ * MPAIO_DEPRECATED_IN_1_0_FOR:
+ * @f: the symbol to use instead
+ *
+ * Marks a symbol deprecated in Mpaio 1.0 in favour of @f: its use warns,
+ * naming @f, when %MPAIO_VERSION_MIN_REQUIRED is 1.0 or later.
+ */
+
+/**
+ * MPAIO_AVAILABLE_IN_1_0:
+ *
+ * Marks a symbol added in Mpaio 1.0: its use warns when
+ * %MPAIO_VERSION_MAX_ALLOWED is older.
+ */
 #if MPAIO_VERSION_MIN_REQUIRED >= MPAIO_VERSION_1_0
 # define MPAIO_DEPRECATED_IN_1_0 MPAIO_DEPRECATED
 # define MPAIO_DEPRECATED_IN_1_0_FOR(f) MPAIO_DEPRECATED_FOR (f)
