@@ -173,10 +173,14 @@ mpaio_worker_process_callback_full (MpaioWorker  *self,
     return TRUE;
 
   if (local_error == NULL)
-    g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
-                 _("%s failed in process_callback_full for chunk %" PRIu64
-                   " without saying why; set the error"),
-                 G_OBJECT_TYPE_NAME (self), chunk_index);
+    {
+      g_autofree char *shown = mpaio_ellipsize (G_OBJECT_TYPE_NAME (self));
+
+      g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+                   _("%s failed in process_callback_full for chunk %" PRIu64
+                     " without saying why; set the error"),
+                   shown, chunk_index);
+    }
 
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;

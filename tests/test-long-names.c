@@ -73,7 +73,8 @@ test_memory_name (void)
   assert_cut_short (error);
 }
 
-/* A worker type with a 100 KB name, whose process() returns nothing. */
+/* A worker type with a 100 KB name, whose process() returns nothing and
+ * whose process_callback_full() fails without saying why. */
 
 static GVariant *
 long_worker_process (MpaioWorker  *worker,
@@ -83,10 +84,20 @@ long_worker_process (MpaioWorker  *worker,
   return NULL;
 }
 
+static gboolean
+long_worker_process_callback_full (MpaioWorker  *worker,
+                                   guint64       chunk_index,
+                                   GVariant     *result,
+                                   GError      **error)
+{
+  return FALSE;
+}
+
 static void
 long_worker_iface_init (MpaioWorkerInterface *iface)
 {
   iface->process = long_worker_process;
+  iface->process_callback_full = long_worker_process_callback_full;
 }
 
 static GType
@@ -151,6 +162,18 @@ test_worker_in_a_run (void)
   assert_cut_short (error);
 }
 
+static void
+test_worker_callback (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) worker = g_object_new (long_worker_get_type (), NULL);
+  g_autoptr(GVariant) result = g_variant_ref_sink (g_variant_new_boolean (TRUE));
+
+  g_assert_false (mpaio_worker_process_callback_full (MPAIO_WORKER (worker), 0, result, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_FAILED);
+  assert_cut_short (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -162,6 +185,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/long-names/memory-name", test_memory_name);
   g_test_add_func ("/mpaio/long-names/worker-spec", test_worker_spec);
   g_test_add_func ("/mpaio/long-names/worker-in-a-run", test_worker_in_a_run);
+  g_test_add_func ("/mpaio/long-names/worker-callback", test_worker_callback);
 
   return g_test_run ();
 }
