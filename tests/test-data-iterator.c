@@ -471,6 +471,30 @@ test_too_many_chunks_in_a_run (void)
     }
 }
 
+/* A run refused because of its second iterator keeps no reference to the
+ * first worker and iterator. */
+static void
+test_refused_run_keeps_no_reference (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (10);
+  g_autoptr(MpaioThreadPool) pool = mpaio_thread_pool_new (1);
+  g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (pool));
+  g_autoptr(TestSumWorker) worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
+  g_autoptr(MpaioDataIterator) good = mpaio_data_iterator_new_for_dtype (memory, "<i8", 10, 5, &error);
+  g_autoptr(MpaioDataIterator) bad = count_iterator_new (memory, G_MAXUINT64, G_MAXUINT64);
+
+  g_assert_no_error (error);
+  mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), good);
+  mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), bad);
+  g_assert_false (test_run_sync (orchestrator, NULL, &error));
+  assert_too_many_chunks (error);
+
+  g_clear_object (&orchestrator);
+  g_assert_cmpuint (G_OBJECT (worker)->ref_count, ==, 1);
+  g_assert_cmpuint (G_OBJECT (good)->ref_count, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -490,6 +514,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/data-iterator/chunk-index-past-the-end", test_chunk_index_past_the_end);
   g_test_add_func ("/mpaio/data-iterator/too-many-chunks", test_too_many_chunks);
   g_test_add_func ("/mpaio/data-iterator/too-many-chunks-in-a-run", test_too_many_chunks_in_a_run);
+  g_test_add_func ("/mpaio/data-iterator/refused-run-keeps-no-reference", test_refused_run_keeps_no_reference);
 
   return g_test_run ();
 }
