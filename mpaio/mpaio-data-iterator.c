@@ -5,9 +5,10 @@
 
 #include <stdlib.h>
 
-#include "mpaio-data-iterator.h"
+#include "mpaio-data-iterator-private.h"
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-util-private.h"
 
 /**
  * MpaioDataIterator:
@@ -60,50 +61,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/**
- * mpaio_dtype_get_element_size:
- * @dtype: a numpy array-protocol type string, such as `"<i8"`, `"|u1"`,
- *   `"<f8"`, `"<U6"` or `"S16"`
- * @error: return location for a #GError
- *
- * Parses a numpy type string (what `numpy.dtype.str` gives) and returns the
- * size of one element: the number after the kind letter, times four for
- * `U` (numpy stores UCS-4).
- *
- * Returns: the element size in bytes, or 0 with %MPAIO_ERROR_INVALID_LAYOUT
- */
-gsize
-mpaio_dtype_get_element_size (const char  *dtype,
-                              GError     **error)
-{
-  const char *p = dtype;
-  guint64 count;
-  char *end;
-  char kind;
-
-  g_return_val_if_fail (dtype != NULL, 0);
-
-  if (*p == '<' || *p == '>' || *p == '|' || *p == '=')
-    p++;
-
-  kind = *p++;
-  if (strchr ("biufcmMSUV", kind) == NULL || kind == '\0' || !g_ascii_isdigit (*p))
-    goto invalid;
-
-  count = g_ascii_strtoull (p, &end, 10);
-  if (*end != '\0' || count == 0 || count > G_MAXUINT32)
-    goto invalid;
-
-  return kind == 'U' ? count * 4 : count;
-
-invalid:
-  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-               _("“%s” is not a numpy type string; use the form of "
-                 "numpy.dtype.str, such as “<i8”, “<f8”, “<U6” or “S16”"),
-               dtype);
-  return 0;
-}
-
 static guint64
 mpaio_data_iterator_real_get_n_chunks (MpaioDataIterator *self)
 {
@@ -123,9 +80,16 @@ mpaio_data_iterator_real_get_chunk_range (MpaioDataIterator *self,
                                           guint64           *end)
 {
   MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+  guint64 n = priv->n_elements;
+  guint64 skipped;
 
-  *start = priv->start_index + chunk_index * priv->chunk_size;
-  *end = MIN (*start + priv->chunk_size, priv->n_elements);
+  /* Checked: a chunk size or index near G_MAXUINT64 must not wrap around.
+   * Past the end, a chunk is the empty range at the end. */
+  if (!g_uint64_checked_mul (&skipped, chunk_index, priv->chunk_size) ||
+      !g_uint64_checked_add (start, priv->start_index, skipped) ||
+      *start > n)
+    *start = n;
+  *end = *start + MIN (priv->chunk_size, n - *start);
 }
 
 static void
@@ -435,8 +399,9 @@ mpaio_data_iterator_new_for_dtype (MpaioSharedMemory  *memory,
  *
  * Checks that the layout is possible: a memory is set, the element and chunk
  * sizes are not zero, the dtype (if any) parses and agrees with the element
- * size, the array fits in the memory, and the start index is inside it.
- * Orchestrators call this before every run.
+ * size, the array fits in the memory, the start index is inside it, and
+ * there are at most 4,294,967,295 (`G_MAXUINT32`) chunks, the most a run
+ * tracks. Orchestrators call this before every run.
  *
  * Returns: %TRUE if the layout is possible; otherwise %FALSE with
  *   %MPAIO_ERROR_INVALID_LAYOUT
@@ -466,10 +431,12 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
 
       if (dtype_size != priv->element_size)
         {
+          g_autofree char *shown = mpaio_ellipsize (priv->dtype);
+
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
                        _("The dtype “%s” has %zu-byte elements but "
                          "the element size is %" PRIu64 "; set only one of them"),
-                       priv->dtype, dtype_size, priv->element_size);
+                       shown, dtype_size, priv->element_size);
           return FALSE;
         }
     }
@@ -509,6 +476,29 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
       return FALSE;
     }
 
+  return mpaio_data_iterator_count_chunks (self, NULL, error);
+}
+
+/* Gets the number of chunks, refusing more than a run can track: a custom
+ * iterator may report any number. */
+gboolean
+mpaio_data_iterator_count_chunks (MpaioDataIterator  *self,
+                                  guint64            *n_chunks,
+                                  GError            **error)
+{
+  guint64 n = mpaio_data_iterator_get_n_chunks (self);
+
+  if (n > MPAIO_MAX_CHUNKS)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("%s cuts its array into %" PRIu64 " chunks, more than the %"
+                     PRIu64 " a run can track; make the chunks larger"),
+                   G_OBJECT_TYPE_NAME (self), n, MPAIO_MAX_CHUNKS);
+      return FALSE;
+    }
+
+  if (n_chunks != NULL)
+    *n_chunks = n;
   return TRUE;
 }
 

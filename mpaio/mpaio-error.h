@@ -5,7 +5,7 @@
 # error "Only <mpaio.h> can be included directly."
 #endif
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include "mpaio-version-macros.h"
 
@@ -18,6 +18,14 @@ G_BEGIN_DECLS
  * [error@Mpaio.Error] enumeration.
  */
 #define MPAIO_ERROR (mpaio_error_quark ())
+
+/**
+ * MPAIO_TYPE_ERROR:
+ *
+ * The [alias@GObject.Type] of [error@Mpaio.Error], the enumeration of the
+ * error codes.
+ */
+#define MPAIO_TYPE_ERROR (mpaio_error_get_type ())
 
 /**
  * MpaioError:
@@ -73,5 +81,7 @@ typedef enum
 
 MPAIO_AVAILABLE_IN_ALL
 GQuark mpaio_error_quark (void);
+MPAIO_AVAILABLE_IN_ALL
+GType  mpaio_error_get_type (void) G_GNUC_CONST;
 
 G_END_DECLS

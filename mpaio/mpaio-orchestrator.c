@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "mpaio-data-iterator-private.h"
 #include "mpaio-error.h"
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
@@ -204,7 +205,7 @@ mpaio_orchestrator_class_init (MpaioOrchestratorClass *klass)
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioOrchestrator:running:
+   * MpaioOrchestrator:running: (getter is_running)
    *
    * Whether a run is going on.
    */
@@ -384,7 +385,7 @@ mpaio_orchestrator_get_fraction (MpaioOrchestrator *self)
 }
 
 /**
- * mpaio_orchestrator_is_running:
+ * mpaio_orchestrator_is_running: (get-property running)
  * @self: an orchestrator
  *
  * Tells whether a run is going on.
@@ -539,33 +540,51 @@ check_output (Entry   *entry,
   return TRUE;
 }
 
+/* Everything is checked before any pair is made, so that a refused run
+ * holds no reference. The chunk counts are the ones the run allocates for,
+ * whatever a custom iterator said in validate(). */
+static gboolean
+check_entries (MpaioOrchestrator  *self,
+               guint64            *n_chunks,
+               GError            **error)
+{
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = &g_array_index (self->entries, Entry, i);
+
+      if (!check_input (entry->iterator, error) || !check_output (entry, error) ||
+          !mpaio_data_iterator_count_chunks (entry->iterator, &n_chunks[i], error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GPtrArray *
 make_pairs (MpaioOrchestrator  *self,
             GError            **error)
 {
-  g_autoptr(GPtrArray) pairs = g_ptr_array_new ();
+  g_autofree guint64 *n_chunks = g_new0 (guint64, self->entries->len);
+  GPtrArray *pairs;
 
+  if (!check_entries (self, n_chunks, error))
+    return NULL;
+
+  pairs = g_ptr_array_new ();
   for (guint i = 0; i < self->entries->len; i++)
     {
       Entry *entry = &g_array_index (self->entries, Entry, i);
-      MpaioRunPair *pair;
+      MpaioRunPair *pair = g_new0 (MpaioRunPair, 1);
 
-      if (!check_input (entry->iterator, error) || !check_output (entry, error))
-        {
-          g_ptr_array_set_free_func (pairs, g_free);
-          return NULL;
-        }
-
-      pair = g_new0 (MpaioRunPair, 1);
       pair->worker = g_object_ref (entry->worker);
       pair->iterator = g_object_ref (entry->iterator);
       pair->output = entry->output ? g_object_ref (entry->output) : NULL;
       pair->output_element_size = entry->output_element_size;
-      pair->n_chunks = mpaio_data_iterator_get_n_chunks (entry->iterator);
+      pair->n_chunks = n_chunks[i];
       g_ptr_array_add (pairs, pair);
     }
 
-  return g_steal_pointer (&pairs);
+  return pairs;
 }
 
 /**

@@ -15,6 +15,7 @@ typedef struct _MpaioRun MpaioRun;
 typedef struct
 {
   MpaioWorker       *worker;
+  char              *worker_name;   /* its type name, ellipsized for messages */
   MpaioDataIterator *iterator;
   MpaioSharedMemory *output;        /* nullable */
   gsize              output_element_size;

@@ -191,7 +191,7 @@ mpaio_shared_memory_class_init (MpaioSharedMemoryClass *klass)
                          (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioSharedMemory:sealed:
+   * MpaioSharedMemory:sealed: (getter is_sealed)
    *
    * Whether the memory is sealed: constant, and mapped read-only everywhere.
    */
@@ -201,7 +201,7 @@ mpaio_shared_memory_class_init (MpaioSharedMemoryClass *klass)
                           (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioSharedMemory:writable:
+   * MpaioSharedMemory:writable: (getter is_writable)
    *
    * Whether this process can still write to the memory.
    */
@@ -373,11 +373,12 @@ mpaio_shared_memory_new_from_name (const char  *name,
   if (fd < 0 || fstat (fd, &st) < 0)
     {
       int errsv = errno;
+      g_autofree char *shown = mpaio_ellipsize (path);
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    _("Could not attach the shared memory “%s”: %s; check that it "
                      "exists and that this user may read it"),
-                   path, g_strerror (errsv));
+                   shown, g_strerror (errsv));
       return NULL;
     }
 
@@ -592,7 +593,7 @@ mpaio_shared_memory_get_size (MpaioSharedMemory *self)
 }
 
 /**
- * mpaio_shared_memory_is_sealed:
+ * mpaio_shared_memory_is_sealed: (get-property sealed)
  * @self: a memory
  *
  * Tells whether the memory is sealed.
@@ -608,7 +609,7 @@ mpaio_shared_memory_is_sealed (MpaioSharedMemory *self)
 }
 
 /**
- * mpaio_shared_memory_is_writable:
+ * mpaio_shared_memory_is_writable: (get-property writable)
  * @self: a memory
  *
  * Tells whether this process can write to the memory.

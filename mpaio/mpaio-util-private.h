@@ -28,4 +28,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpaioFd, mpaio_clear_fd)
 
 #define mpaio_autofd g_auto(MpaioFd)
 
+/* How many characters of a caller's text an error message quotes. */
+#define MPAIO_ELLIPSIZE_CHARS 80
+
+char *mpaio_ellipsize (const char *text);
+
 G_END_DECLS

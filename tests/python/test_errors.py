@@ -175,6 +175,14 @@ class TestResults(tw.TestCase):
                           tw.first_chunk_iterator()))
 
 
+class TestErrorEnum(tw.TestCase):
+
+    def test_error_codes_are_a_registered_enum(self):
+        self.assertEqual(Mpaio.Error.__gtype__.name, 'MpaioError')
+        self.assertEqual(Mpaio.Error.WRONG_CONTEXT.value_nick, 'wrong-context')
+        self.assertEqual(Mpaio.Error(int(Mpaio.Error.TIMED_OUT)), Mpaio.Error.TIMED_OUT)
+
+
 class TestBadInput(tw.TestCase):
 
     def test_unsealed_memory(self):

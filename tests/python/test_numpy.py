@@ -141,6 +141,32 @@ class TestDtypes(unittest.TestCase):
             self.assertEqual(iterator.get_dtype(), expected)
             self.assertEqual(iterator.get_element_size(), numpy.dtype(dtype).itemsize)
 
+    def test_type_strings_are_those_numpy_has(self):
+        """Every type string Mpaio takes, numpy takes with the same size; every
+        numpy.dtype.str of a type that can be shared (not objects, not empty),
+        Mpaio takes."""
+        candidates = [f'{order}{kind}{size}{unit}'
+                      for order in '<>|='
+                      for kind in 'biufcmMSUVO'
+                      for size in list(range(0, 34)) + [64]
+                      for unit in (['', '[ns]', '[10us]', '[D]', '[xx]'] if kind in 'mM' else [''])]
+        for candidate in candidates:
+            try:
+                dtype = numpy.dtype(candidate)
+            except TypeError:
+                dtype = None
+            try:
+                size = Mpaio.dtype_get_element_size(candidate)
+            except GLib.Error as error:
+                self.assertTrue(error.matches(Mpaio.error_quark(), Mpaio.Error.INVALID_LAYOUT))
+                size = None
+
+            with self.subTest(candidate=candidate):
+                if size is not None:
+                    self.assertIsNotNone(dtype, 'numpy refuses it')
+                    self.assertEqual(size, dtype.itemsize)
+                elif dtype is not None and dtype.itemsize > 0 and dtype.kind != 'O':
+                    self.assertEqual(Mpaio.dtype_get_element_size(dtype.str), dtype.itemsize)
 
     def test_type_strings_need_no_numpy(self):
         memory = tw.int_memory(10)
