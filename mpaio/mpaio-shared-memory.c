@@ -14,6 +14,7 @@
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-npy-private.h"
 #include "mpaio-seal-private.h"
 #include "mpaio-shared-memory-private.h"
 #include "mpaio-util-private.h"
@@ -59,6 +60,7 @@ struct _MpaioSharedMemory
   MpaioMapping *mapping;
   char         *name;
   guint64       id;
+  MpaioArrayInfo *array;          /* a file's layout, or NULL */
 
   guint         sealed : 1;
   guint         writable : 1;
@@ -138,6 +140,7 @@ mpaio_shared_memory_finalize (GObject *object)
   g_clear_pointer (&self->mapping, mapping_unref);
   mpaio_clear_fd (&self->fd);
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->array, mpaio_array_info_free);
 
   G_OBJECT_CLASS (mpaio_shared_memory_parent_class)->finalize (object);
 }
@@ -382,16 +385,32 @@ mpaio_shared_memory_new_from_name (const char  *name,
       return NULL;
     }
 
-  if (!check_size (st.st_size, error))
+  if (!(self = mpaio_shared_memory_new_for_fd (g_steal_fd (&fd), st.st_size, error)))
+    return NULL;
+  self->name = g_steal_pointer (&path);
+
+  return g_steal_pointer (&self);
+}
+
+/* Adopts @fd and maps its first @size bytes read-only: a memory that is
+ * constant by contract, attached or a file. */
+MpaioSharedMemory *
+mpaio_shared_memory_new_for_fd (int      fd,
+                                gsize    size,
+                                GError **error)
+{
+  g_autoptr(MpaioSharedMemory) self = NULL;
+  mpaio_autofd owned_fd = fd;
+
+  if (!check_size (size, error))
     return NULL;
 
   self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
-  self->size = st.st_size;
+  self->size = size;
   self->constant = TRUE;
-  self->name = g_steal_pointer (&path);
-  if (!(self->mapping = mapping_new (fd, self->size, FALSE, error)))
+  if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
     return NULL;
-  self->fd = g_steal_fd (&fd);
+  self->fd = g_steal_fd (&owned_fd);
 
   return g_steal_pointer (&self);
 }
@@ -406,29 +425,25 @@ mpaio_shared_memory_new_for_worker (int       fd,
                                     gboolean  output,
                                     GError  **error)
 {
-  g_autoptr(MpaioSharedMemory) self = NULL;
+  MpaioSharedMemory *self;
   mpaio_autofd owned_fd = fd;
-  struct stat st;
-
-  if (!check_size (size, error))
-    return NULL;
+  struct stat st = { 0, };
 
   if (fstat (owned_fd, &st) < 0 || (guint64) st.st_size < size)
     {
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE,
-                   _("The shared memory received is smaller than announced"));
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INPUT_CHANGED,
+                   _("The shared memory received has %" PRIu64 " bytes, not the %zu "
+                     "announced: it shrank since the caller attached it"),
+                   (guint64) st.st_size, size);
       return NULL;
     }
 
-  self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
-  self->size = size;
-  self->constant = !output;
-  self->sealed = mpaio_seal_fd_is_constant (owned_fd);
-  if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
+  if (!(self = mpaio_shared_memory_new_for_fd (g_steal_fd (&owned_fd), size, error)))
     return NULL;
-  self->fd = g_steal_fd (&owned_fd);
+  self->constant = !output;
+  self->sealed = mpaio_seal_fd_is_constant (self->fd);
 
-  return g_steal_pointer (&self);
+  return self;
 }
 
 /* Makes the pages that hold [offset, offset + length) of an output memory
@@ -761,4 +776,19 @@ gboolean
 mpaio_shared_memory_is_constant (MpaioSharedMemory *self)
 {
   return self->sealed || self->constant;
+}
+
+/* Takes @array: the layout of the array the memory holds. */
+void
+mpaio_shared_memory_set_array (MpaioSharedMemory *self,
+                               MpaioArrayInfo    *array)
+{
+  g_clear_pointer (&self->array, mpaio_array_info_free);
+  self->array = array;
+}
+
+const MpaioArrayInfo *
+mpaio_shared_memory_get_array (MpaioSharedMemory *self)
+{
+  return self->array;
 }
