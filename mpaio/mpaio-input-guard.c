@@ -34,6 +34,8 @@ typedef struct
   volatile sig_atomic_t armed;
   guintptr              start;      /* the input mapping, whole pages */
   gsize                 size;
+  int                   fd;         /* the input's */
+  gsize                 input_size;
   pthread_t             thread;
   int                   signal;
   guintptr              address;
@@ -75,6 +77,12 @@ on_fault (int        signal_number,
   guintptr address = (guintptr) info->si_addr;
   gboolean on_input = info->si_code > 0 && address - guard.start < guard.size &&
                       (signal_number == SIGBUS || info->si_code == SEGV_ACCERR);
+  struct stat st;
+
+  /* A binding may read the input through a mapping of its own (numpy
+   * views do): a SIGBUS anywhere, once the input is shorter, is that. */
+  if (signal_number == SIGBUS && info->si_code > 0 && !on_input && guard.armed)
+    on_input = fstat (guard.fd, &st) == 0 && (guint64) st.st_size < guard.input_size;
 
   if (on_input && guard.armed && pthread_equal (pthread_self (), guard.thread))
     {
@@ -113,11 +121,8 @@ mpaio_input_guard_install (void)
 }
 
 static GVariant *
-report_fault (MpaioChunk  *chunk,
-              GError     **error)
+report_fault (GError **error)
 {
-  MpaioSharedMemory *input = mpaio_chunk_get_memory (chunk);
-  gsize size = mpaio_shared_memory_get_size (input);
   guint64 offset = guard.address - guard.start;
   sigset_t faults;
   struct stat st;
@@ -132,12 +137,12 @@ report_fault (MpaioChunk  *chunk,
                  _("The worker wrote to the read-only input, at byte %" PRIu64
                    "; a worker must not change its input: return results, or "
                    "write them to an output memory"), offset);
-  else if (fstat (mpaio_shared_memory_get_fd (input), &st) == 0 && (guint64) st.st_size < size)
+  else if (fstat (guard.fd, &st) == 0 && (guint64) st.st_size < guard.input_size)
     g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INPUT_CHANGED,
                  _("The input shrank from %zu to %" PRIu64 " bytes while the worker "
-                   "read byte %" PRIu64 "; keep an attached memory or a file the "
-                   "same size while a run uses it"),
-                 size, (guint64) st.st_size, offset);
+                   "read it; keep an attached memory or a file the same size while "
+                   "a run uses it"),
+                 guard.input_size, (guint64) st.st_size);
   else
     g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INPUT_CHANGED,
                  _("Reading byte %" PRIu64 " of the input failed (SIGBUS): its file "
@@ -158,11 +163,13 @@ mpaio_input_guard_process (MpaioWorker  *worker,
   GVariant *result;
 
   guard.start = (guintptr) mpaio_shared_memory_get_data (input);
-  guard.size = (mpaio_shared_memory_get_size (input) + page_size - 1) & ~(page_size - 1);
+  guard.input_size = mpaio_shared_memory_get_size (input);
+  guard.size = (guard.input_size + page_size - 1) & ~(page_size - 1);
+  guard.fd = mpaio_shared_memory_get_fd (input);
   guard.thread = pthread_self ();
 
   if (sigsetjmp (guard.env, 0) != 0)
-    return report_fault (chunk, error);
+    return report_fault (error);
 
   guard.armed = 1;
   result = mpaio_worker_process (worker, chunk, error);

@@ -376,6 +376,172 @@ test_npy_file (void)
   remove_temp_path (path);
 }
 
+static MpaioSharedMemory *
+open_npy (guint8       major,
+          const char  *dict,
+          gsize        n_data_bytes,
+          GError     **error)
+{
+  g_autofree char *path = make_temp_path ("header.npy");
+  g_autoptr(GBytes) data = g_bytes_new_take (g_malloc0 (n_data_bytes), n_data_bytes);
+  MpaioSharedMemory *memory;
+
+  write_npy (path, major, dict, data);
+  memory = mpaio_shared_memory_new_for_path (path, NULL, 0, error);
+  remove_temp_path (path);
+
+  return memory;
+}
+
+/* Headers that numpy writes, or could have: versions, quotes, Python 2
+ * longs, scalars, empty arrays, byte orders. */
+static void
+test_npy_good_headers (void)
+{
+  const struct {
+    guint8      major;
+    const char *dict;
+    gsize       n_bytes;
+    guint64     n_elements;
+  } cases[] = {
+    { 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", 24, 3 },
+    { 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3, 4), }", 24, 24 },
+    { 1, "{\"descr\": \">i4\", \"fortran_order\": False, \"shape\": (5L,)}", 20, 5 },
+    { 1, "{'shape': (), 'fortran_order': False, 'descr': '<i8'}", 8, 1 },
+    { 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (0, 4), }", 0, 0 },
+    { 1, "{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", 24, 2 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpaioSharedMemory) memory = NULL;
+
+      g_test_message ("header %s", cases[i].dict);
+      /* One more byte, so that even an empty array has a file to map. */
+      memory = open_npy (cases[i].major, cases[i].dict, cases[i].n_bytes + 1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (mpaio_shared_memory_get_n_elements (memory), ==, cases[i].n_elements);
+      g_assert_cmpuint (mpaio_shared_memory_get_array_offset (memory) % 64, ==, 0);
+    }
+}
+
+/* Hand-made bad headers: each is refused with a sentence that says why. */
+static void
+test_npy_bad_headers (void)
+{
+  const struct {
+    const char *dict;
+    gsize       n_bytes;
+    const char *message;
+  } cases[] = {
+    { "{'descr': '<i8', 'fortran_order': True, 'shape': (3,), }", 24, "Fortran" },
+    { "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (3,), }", 12, "structured" },
+    { "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", 24, "not a numpy type" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (-1,), }", 8, "non-negative" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (18446744073709551616,), }", 8, "too large" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", 8, "more elements" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (1000,), }", 80, "too short" },
+    { "{'descr': '<i8', 'fortran_order': False}", 8, "lacks" },
+    { "{'descr': '<i8', 'descr': '<i8', 'fortran_order': False, 'shape': (1,)}", 8, "repeated" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), 'extra': 1}", 8, "unexpected" },
+    { "{'descr': '<i8', 'fortran_order': maybe, 'shape': (1,)}", 8, "neither True nor False" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': [1]}", 8, "where “(” belongs" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)} junk", 8, "goes on" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)", 8, "belongs" },
+    { "{'descr': '<i\\x38', 'fortran_order': False, 'shape': (1,)}", 8, "does not read" },
+    { "{'descr': '<i8, 'fortran_order': False, 'shape': (1,)}", 8, "belongs" },
+    { "{'descr': '<i8', 'fortran_order': False, 'shape': (1,\x01)}", 8, "non-negative" },
+    { "{'descr': 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'fortran_order': False, 'shape': (1,)}", 8, "does not read" },
+    { "", 8, "belongs" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpaioSharedMemory) memory = NULL;
+
+      g_test_message ("header %s", cases[i].dict);
+      memory = open_npy (1, cases[i].dict, cases[i].n_bytes, &error);
+      g_assert_null (memory);
+      g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+      g_test_message ("→ %s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    }
+}
+
+/* Files that are not .npy files at all, or whose preamble lies. */
+static void
+test_npy_bad_preambles (void)
+{
+  const struct {
+    const char *bytes;
+    gsize       length;
+    const char *message;
+  } cases[] = {
+    { "just some text, not numpy", 25, "magic" },
+    { "\x93NUMPY\x01", 7, "magic" },
+    { "\x93NUMPY\x04\x00\x10\x00{}              ", 26, "version 4.0" },
+    { "\x93NUMPY\x01\x00\xff\xff{}", 12, "runs past the end" },
+    { "\x93NUMPY\x02\x00\x00\x00\x00\x01{}", 14, "runs past the end" },
+    { "\x93NUMPY\x03\x00\xff\xff\xff\xff{}", 14, "runs past the end" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *path = make_temp_path ("bad.npy");
+      g_autoptr(MpaioSharedMemory) memory = NULL;
+
+      g_file_set_contents (path, cases[i].bytes, cases[i].length, &error);
+      g_assert_no_error (error);
+      memory = mpaio_shared_memory_new_for_path (path, NULL, 0, &error);
+      g_assert_null (memory);
+      g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+      remove_temp_path (path);
+    }
+}
+
+static void
+test_file_bad_arguments (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = make_temp_path ("eight.raw");
+  g_autoptr(GFile) remote = g_file_new_for_uri ("https://example.org/a.npy");
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_file_set_contents (path, "01234567", 8, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (mpaio_shared_memory_new_for_path (path, "<i8", 9, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  g_assert_null (mpaio_shared_memory_new_for_path (path, "<q8", 0, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  g_assert_null (mpaio_shared_memory_new_for_path (path, NULL, 8, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "needs a dtype"));
+  g_clear_error (&error);
+
+  g_assert_null (mpaio_shared_memory_new_for_path (dir, "<i8", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+
+  remove_temp_path (path);
+  g_assert_null (mpaio_shared_memory_new_for_path (path, "<i8", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_null (mpaio_shared_memory_new_for_file (remote, NULL, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
 static void
 test_iterator_needs_array (void)
 {
@@ -478,6 +644,10 @@ main (int   argc,
   g_test_add_func ("/mpaio/input/thread-pool-refuses-writes", test_thread_pool_refuses_writes);
   g_test_add_func ("/mpaio/input/raw-file", test_raw_file);
   g_test_add_func ("/mpaio/input/npy-file", test_npy_file);
+  g_test_add_func ("/mpaio/input/npy-good-headers", test_npy_good_headers);
+  g_test_add_func ("/mpaio/input/npy-bad-headers", test_npy_bad_headers);
+  g_test_add_func ("/mpaio/input/npy-bad-preambles", test_npy_bad_preambles);
+  g_test_add_func ("/mpaio/input/file-bad-arguments", test_file_bad_arguments);
   g_test_add_func ("/mpaio/input/iterator-needs-array", test_iterator_needs_array);
   g_test_add_func ("/mpaio/input/file-shrinks", test_file_shrinks);
   g_test_add_func ("/mpaio/input/named-memory-shrinks", test_named_memory_shrinks);
