@@ -682,7 +682,7 @@ test_input_is_read_only (void)
   g_object_set (worker, "write-input", TRUE, NULL);
   g_assert_false (test_run_sync (orchestrator, NULL, &error));
   g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY);
-  g_assert_nonnull (strstr (error->message, "wrote to the read-only input, at byte 0"));
+  g_assert_nonnull (strstr (error->message, "wrote to the read-only input, at byte "));
 }
 
 static void
