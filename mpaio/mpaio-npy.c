@@ -78,7 +78,10 @@ mpaio_array_info_new (const char     *dtype,
 
   for (guint i = 0; i < n_dims; i++)
     if (!g_uint64_checked_mul (&n_elements, n_elements, shape[i]))
-      return fail (error, _("its shape has more elements than can be counted")), NULL;
+      {
+        fail (error, _("its shape has more elements than can be counted"));
+        return NULL;
+      }
 
   if (!g_uint64_checked_mul (&n_bytes, n_elements, info->element_size) ||
       offset > size || n_bytes > size - offset)
@@ -149,20 +152,28 @@ peek (Parser *parser,
 static char *
 parse_string (Parser *parser)
 {
-  const char *start;
+  const char *start = NULL, *problem = NULL;
   char quote;
 
   skip_spaces (parser);
   if (parser->p >= parser->end || (*parser->p != '\'' && *parser->p != '"'))
-    return fail (parser->error, _("its header has no string where one belongs")), NULL;
+    problem = _("its header has no string where one belongs");
+  else
+    {
+      quote = *parser->p++;
+      for (start = parser->p; parser->p < parser->end && *parser->p != quote && !problem; parser->p++)
+        if (*parser->p == '\\' || parser->p - start >= NPY_MAX_STRING || !g_ascii_isprint (*parser->p))
+          problem = _("its header has a string Mpaio does not read");
 
-  quote = *parser->p++;
-  for (start = parser->p; parser->p < parser->end && *parser->p != quote; parser->p++)
-    if (*parser->p == '\\' || parser->p - start >= NPY_MAX_STRING || !g_ascii_isprint (*parser->p))
-      return fail (parser->error, _("its header has a string Mpaio does not read")), NULL;
+      if (!problem && parser->p >= parser->end)
+        problem = _("its header has an unterminated string");
+    }
 
-  if (parser->p >= parser->end)
-    return fail (parser->error, _("its header has an unterminated string")), NULL;
+  if (problem != NULL)
+    {
+      fail (parser->error, "%s", problem);
+      return NULL;
+    }
 
   return g_strndup (start, parser->p++ - start);
 }
@@ -345,7 +356,7 @@ mpaio_npy_parse (const guint8  *data,
                  GError       **error)
 {
   Header header = { NULL, };
-  guint64 start, length;
+  guint64 start = 0, length = 0;
   Parser parser = { .error = error };
   MpaioArrayInfo *info = NULL;
 
