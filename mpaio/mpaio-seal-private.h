@@ -18,5 +18,6 @@ MpaioSealKind mpaio_seal_in_place         (int       fd,
                                            gsize     size,
                                            GError  **error);
 gboolean      mpaio_seal_fd_is_constant   (int       fd);
+void          mpaio_seal_pretend_unsupported (gboolean unsupported);
 
 G_END_DECLS
