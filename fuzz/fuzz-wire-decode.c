@@ -257,6 +257,9 @@ read_message (MpaioMessage *message)
       read_error (message->body);
       break;
 
+    case MPAIO_MESSAGE_NOT_SERVING:
+      break;
+
     case MPAIO_MESSAGE_MEMORY:
     case MPAIO_MESSAGE_FORGET_MEMORY:
     case MPAIO_MESSAGE_WORKER:

@@ -18,6 +18,7 @@
 #include "mpaio-process-pool.h"
 #include "mpaio-serve-private.h"
 #include "mpaio-shared-memory-private.h"
+#include "mpaio-startup-private.h"
 #include "mpaio-util-private.h"
 #include "mpaio-wire-private.h"
 
@@ -680,11 +681,8 @@ pool_startup_failed (MpaioProcessPool *self,
   if (w->failure != NULL)
     error = g_error_copy (w->failure);
   else
-    error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
-                         _("Worker process %d %s before it was ready, like the %u before it; "
-                           "check that the program calls mpaio_serve_if_worker() early in "
-                           "main; %s"),
-                         w->pid, exit_description, self->startup_failures - 1, output);
+    error = mpaio_startup_failed_error (w->subprocess, w->pid, exit_description,
+                                        self->startup_failures - 1, output);
 
   self->startup_failures = 0;
   pool_fail_runs (self, error);
@@ -1057,6 +1055,10 @@ worker_handle_message (WorkerProcess *w,
     case MPAIO_MESSAGE_ERROR:
       return worker_handle_error (w, message, error);
 
+    case MPAIO_MESSAGE_NOT_SERVING:
+      worker_abandon (w, mpaio_startup_not_serving_error (w->pid));
+      return TRUE;
+
     case MPAIO_MESSAGE_MEMORY:
     case MPAIO_MESSAGE_FORGET_MEMORY:
     case MPAIO_MESSAGE_WORKER:
@@ -1163,6 +1165,9 @@ pool_spawn_worker (MpaioProcessPool  *self,
   int fds[2];
   int stderr_fd;
   GInputStream *stderr_pipe;
+
+  if (!mpaio_startup_check_can_spawn (error))
+    return NULL;
 
   argv = (const char * const *) self->argv;
   if (argv == NULL)
@@ -1801,6 +1806,10 @@ mpaio_process_pool_init (MpaioProcessPool *self)
   self->memories = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) memory_use_free);
   g_queue_init (&self->start_tasks);
   g_queue_init (&self->shutdown_tasks);
+
+  /* In a worker process that forgot to serve, the pool that started it
+   * learns it now, and stops it. */
+  mpaio_startup_check_can_spawn (NULL);
 }
 
 /**
@@ -1809,6 +1818,11 @@ mpaio_process_pool_init (MpaioProcessPool *self)
  *
  * Creates a pool whose workers run the current program again. The program
  * must call mpaio_serve_if_worker() early in `main`.
+ *
+ * A process started as a worker that has not called it cannot start
+ * workers of its own: its pools fail every run and start with
+ * %MPAIO_ERROR_SPAWN_FAILED, and the pool that started it fails its runs
+ * with the same advice, instead of each worker running the program again.
  *
  * Returns: (transfer full): a new pool
  */

@@ -280,6 +280,7 @@ mpaio_run_deliver (MpaioRun *run,
 {
   MpaioRunPair *pair = g_ptr_array_index (run->pairs, job->pair);
   guint8 bit = 1 << (job->chunk % 8);
+  GError *error = NULL;
 
   if (run->finished || (pair->done[job->chunk / 8] & bit))
     return;
@@ -299,7 +300,8 @@ mpaio_run_deliver (MpaioRun *run,
   pair->done[job->chunk / 8] |= bit;
   run->n_done++;
 
-  mpaio_worker_process_callback (pair->worker, job->chunk, result);
+  if (!mpaio_worker_process_callback_full (pair->worker, job->chunk, result, &error))
+    finish (run, error);
 
   if (run->finished)
     return;

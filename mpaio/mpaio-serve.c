@@ -508,6 +508,7 @@ server_handle (Server        *server,
     case MPAIO_MESSAGE_RESULT:
     case MPAIO_MESSAGE_ERROR:
     case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_NOT_SERVING:
     case MPAIO_MESSAGE_LAST:
     default:
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,

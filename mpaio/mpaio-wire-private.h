@@ -30,6 +30,7 @@ typedef enum
   MPAIO_MESSAGE_RESULT,         /* child → parent */
   MPAIO_MESSAGE_ERROR,          /* child → parent */
   MPAIO_MESSAGE_LARGE,          /* either way, with one fd */
+  MPAIO_MESSAGE_NOT_SERVING,    /* child → parent */
   MPAIO_MESSAGE_LAST
 } MpaioMessageKind;
 

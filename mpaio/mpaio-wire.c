@@ -33,6 +33,7 @@ static const char * const body_types[MPAIO_MESSAGE_LAST] = {
   [MPAIO_MESSAGE_RESULT] = "(ta(ut)av)",          /* µs spent, [(binding, chunk)], [result] */
   [MPAIO_MESSAGE_ERROR] = "(utsis)",              /* binding, chunk, domain, code, message */
   [MPAIO_MESSAGE_LARGE] = "(t)",                  /* size of the message in the fd */
+  [MPAIO_MESSAGE_NOT_SERVING] = "()",             /* started as a worker, will not serve */
 };
 
 const GVariantType *

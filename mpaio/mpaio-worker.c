@@ -19,7 +19,9 @@
  *   #GVariant (or fails with a #GError);
  * - [vfunc@Mpaio.Worker.process_callback] runs in the caller's process, on
  *   the main context the run was started from, once per chunk, with the
- *   chunk's index and result. This is where results are combined.
+ *   chunk's index and result. This is where results are combined. To
+ *   fail the run from there, with a #GError of your own, implement
+ *   [vfunc@Mpaio.Worker.process_callback_full] instead.
  *
  * Code never crosses between processes. The worker process rebuilds the
  * worker from its type name and the values of its readable and writable
@@ -101,22 +103,76 @@ mpaio_worker_process (MpaioWorker  *self,
  * @chunk_index: the index of the chunk in its iterator
  * @result: the chunk's result
  *
- * Hands one chunk's result to the worker. Orchestrators call this on the
- * main context the run was started from, in the order chunks complete.
+ * Hands one chunk's result to the worker, as
+ * [method@Mpaio.Worker.process_callback_full] does, but cannot say that it
+ * failed: a failure is only logged as a warning.
  */
 void
 mpaio_worker_process_callback (MpaioWorker *self,
                                guint64      chunk_index,
                                GVariant    *result)
 {
-  MpaioWorkerInterface *iface;
+  g_autoptr(GError) error = NULL;
 
-  g_return_if_fail (MPAIO_IS_WORKER (self));
-  g_return_if_fail (result != NULL);
+  if (!mpaio_worker_process_callback_full (self, chunk_index, result, &error) && error != NULL)
+    g_warning ("%s; call mpaio_worker_process_callback_full() to handle the error",
+               error->message);
+}
+
+/**
+ * mpaio_worker_process_callback_full:
+ * @self: a worker
+ * @chunk_index: the index of the chunk in its iterator
+ * @result: the chunk's result
+ * @error: return location for a #GError
+ *
+ * Hands one chunk's result to the worker, which may fail the run.
+ * Orchestrators call this on the main context the run was started from, in
+ * the order chunks complete; a failure ends the run with @error, and results
+ * delivered before it stay delivered.
+ *
+ * A worker implements either this virtual method, to be able to fail, or
+ * [vfunc@Mpaio.Worker.process_callback]; the method calls whichever it has.
+ * Bindings fail a run from their callback this way: implement
+ * `process_callback_full` and raise (Python) or throw (JavaScript) a
+ * `GLib.Error`.
+ *
+ * Returns: %TRUE if the worker took the result; %FALSE with @error set if
+ *   it failed the run. A worker that returns %FALSE without an error gets
+ *   %MPAIO_ERROR_FAILED.
+ */
+gboolean
+mpaio_worker_process_callback_full (MpaioWorker  *self,
+                                    guint64       chunk_index,
+                                    GVariant     *result,
+                                    GError      **error)
+{
+  MpaioWorkerInterface *iface;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (MPAIO_IS_WORKER (self), FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   iface = MPAIO_WORKER_GET_IFACE (self);
-  if (iface->process_callback != NULL)
-    iface->process_callback (self, chunk_index, result);
+  if (iface->process_callback_full == NULL)
+    {
+      if (iface->process_callback != NULL)
+        iface->process_callback (self, chunk_index, result);
+      return TRUE;
+    }
+
+  if (iface->process_callback_full (self, chunk_index, result, &local_error))
+    return TRUE;
+
+  if (local_error == NULL)
+    g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+                 _("%s failed in process_callback_full for chunk %" PRIu64
+                   " without saying why; set the error"),
+                 G_OBJECT_TYPE_NAME (self), chunk_index);
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 /**
