@@ -119,8 +119,10 @@ mpaio_shared_memory_new_for_path (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!open_file (path, &fd, &st, error) ||
-      !(memory = mpaio_shared_memory_new_for_fd (fd, st.st_size, error)))
+  if (!open_file (path, &fd, &st, error))
+    return NULL;
+
+  if (!(memory = mpaio_shared_memory_new_for_fd (fd, st.st_size, error)))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
