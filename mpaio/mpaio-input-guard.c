@@ -158,9 +158,12 @@ mpaio_input_guard_process (MpaioWorker  *worker,
                            MpaioChunk   *chunk,
                            GError      **error)
 {
+  static gsize page_size;
   MpaioSharedMemory *input = mpaio_chunk_get_memory (chunk);
-  gsize page_size = sysconf (_SC_PAGESIZE);
   GVariant *result;
+
+  if (page_size == 0)
+    page_size = sysconf (_SC_PAGESIZE);
 
   guard.start = (guintptr) mpaio_shared_memory_get_data (input);
   guard.input_size = mpaio_shared_memory_get_size (input);
