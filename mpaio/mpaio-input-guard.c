@@ -16,6 +16,7 @@
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-input-guard-private.h"
+#include "mpaio-shared-memory-private.h"
 
 /* In a worker process, a fault on the input mapping while a chunk runs has
  * two causes worth a sentence rather than a signal number: the worker wrote
@@ -32,6 +33,7 @@ typedef struct
 {
   sigjmp_buf            env;
   volatile sig_atomic_t armed;
+  guint64               memory_id;  /* the input the fields below describe */
   guintptr              start;      /* the input mapping, whole pages */
   gsize                 size;
   int                   fd;         /* the input's */
@@ -165,11 +167,15 @@ mpaio_input_guard_process (MpaioWorker  *worker,
   if (page_size == 0)
     page_size = sysconf (_SC_PAGESIZE);
 
-  guard.start = (guintptr) mpaio_shared_memory_get_data (input);
-  guard.input_size = mpaio_shared_memory_get_size (input);
-  guard.size = (guard.input_size + page_size - 1) & ~(page_size - 1);
-  guard.fd = mpaio_shared_memory_get_fd (input);
-  guard.thread = pthread_self ();
+  if (guard.memory_id != mpaio_shared_memory_get_id (input))
+    {
+      guard.memory_id = mpaio_shared_memory_get_id (input);
+      guard.start = (guintptr) mpaio_shared_memory_get_data (input);
+      guard.input_size = mpaio_shared_memory_get_size (input);
+      guard.size = (guard.input_size + page_size - 1) & ~(page_size - 1);
+      guard.fd = mpaio_shared_memory_get_fd (input);
+      guard.thread = pthread_self ();
+    }
 
   if (sigsetjmp (guard.env, 0) != 0)
     return report_fault (error);
