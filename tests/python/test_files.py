@@ -19,16 +19,19 @@ N = 100_000
 
 class Shrink(GObject.Object, Mpaio.Worker):
     """Truncates its input file on chunk 0, then reads the chunk through
-    its numpy view (a mapping of Python's own)."""
+    its numpy view (a mapping of Python's own), made before or after."""
 
     __gtype_name__ = 'MpaioTestShrink'
 
     path = GObject.Property(type=str)
+    view_first = GObject.Property(type=bool, default=True)
 
     def do_process(self, chunk):
-        values = chunk.as_array()
+        values = chunk.as_array() if self.view_first else None
         if chunk.get_index() == 0:
             os.truncate(self.path, 0)
+        if values is None:
+            values = chunk.as_array()
         return GLib.Variant('x', int(values.sum()))
 
 
@@ -139,16 +142,17 @@ class TestFiles(tw.TestCase):
         self.assertMpaioError(context, Mpaio.Error.INPUT_CHANGED)
 
     def test_file_that_shrinks_under_a_python_worker(self):
-        path = self.path('shrinks.raw')
-        self.values.tofile(path)
-        memory = Mpaio.SharedMemory.new_for_file(path, numpy.int64)
-        iterator = Mpaio.DataIterator.new_for_array(memory, 10_000)
+        for view_first in (True, False):
+            path = self.path(f'shrinks-{view_first}.raw')
+            self.values.tofile(path)
+            memory = Mpaio.SharedMemory.new_for_file(path, numpy.int64)
+            iterator = Mpaio.DataIterator.new_for_array(memory, 10_000)
 
-        with self.assertRaises(GLib.Error) as context:
-            self.run_workers((Shrink(path=path), iterator))
+            with self.assertRaises(GLib.Error) as context:
+                self.run_workers((Shrink(path=path, view_first=view_first), iterator))
 
-        self.assertMpaioError(context, Mpaio.Error.INPUT_CHANGED)
-        self.assertIn('The input shrank from 800000 to 0 bytes', context.exception.message)
+            self.assertMpaioError(context, Mpaio.Error.INPUT_CHANGED)
+            self.assertIn('The input shrank from 800000 to 0 bytes', context.exception.message)
 
 
 if __name__ == '__main__':

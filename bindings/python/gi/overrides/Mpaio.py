@@ -447,13 +447,28 @@ def _mapping(memory):
         return memory._mpaio_mapping
     except AttributeError:
         size = memory.get_size()
-        mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        try:
+            mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        except ValueError:
+            _raise_if_shrunk(memory)
+            raise
         if size >= _HUGE_PAGE_HINT_SIZE and hasattr(mmap, 'MADV_HUGEPAGE'):
             # As Mpaio does for its own mappings: fewer page faults per worker
             # where the system allows huge pages for shared memory.
             mapping.madvise(mmap.MADV_HUGEPAGE)
         memory._mpaio_mapping = mapping
         return mapping
+
+
+def _raise_if_shrunk(memory):
+    """An attached memory or a file that is shorter than it was: say so, as
+    Mpaio does, rather than let mmap() complain about lengths."""
+    actual = os.fstat(memory.get_fd()).st_size
+    if actual < memory.get_size():
+        raise _worker_error(Mpaio.Error.INPUT_CHANGED,
+                            f'The input shrank from {memory.get_size()} to {actual} bytes '
+                            'since it was attached or mapped; keep it the same size while '
+                            'runs use it')
 
 
 class SharedMemory(Mpaio.SharedMemory):
