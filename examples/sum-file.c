@@ -98,24 +98,6 @@ make_npy (const char  *path,
          g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error);
 }
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunOutcome;
-
-static void
-on_run_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  RunOutcome *outcome = user_data;
-
-  outcome->ok = mpaio_orchestrator_run_finish (MPAIO_ORCHESTRATOR (source), result, &outcome->error);
-  outcome->done = TRUE;
-}
-
 /* Maps the file and sums its array on a pool of @n_workers processes. */
 static gboolean
 sum_file (const char  *path,
@@ -131,7 +113,6 @@ sum_file (const char  *path,
   g_autoptr(MpaioProcessPool) pool = mpaio_process_pool_new (n_workers);
   g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (pool));
   g_autoptr(ExampleSum) sum = g_object_new (EXAMPLE_TYPE_SUM, NULL);
-  RunOutcome outcome = { FALSE, FALSE, NULL };
 
   memory = mpaio_shared_memory_new_for_path (path, raw ? "=i8" : NULL, offset, error);
   if (memory == NULL)
@@ -150,15 +131,8 @@ sum_file (const char  *path,
     return FALSE;
 
   mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (sum), iterator);
-  mpaio_orchestrator_run_async (orchestrator, NULL, on_run_done, &outcome);
-  while (!outcome.done)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!outcome.ok)
-    {
-      g_propagate_error (error, outcome.error);
-      return FALSE;
-    }
+  if (!mpaio_orchestrator_run (orchestrator, NULL, error))
+    return FALSE;
 
   *total = sum->total;
   return TRUE;
