@@ -215,7 +215,6 @@ test('registerWorker() needs a GTypeName', () => {
 
 test('a chunk view is the read-only mapping: writing to it fails the run with READ_ONLY', async () => {
     const crashPool = Mpaio.ProcessPool.new(1);
-    crashPool.max_retries = 1;
     const [ints] = countingMemory(4);
     const failing = new Failing({mode: 'write', failOn: 0});
     const orchestrator = Mpaio.Orchestrator.new(crashPool);
