@@ -393,6 +393,49 @@ mpaio_data_iterator_new_for_dtype (MpaioSharedMemory  *memory,
 }
 
 /**
+ * mpaio_data_iterator_new_for_array:
+ * @memory: a memory made from a file, which knows its array's layout
+ * @chunk_size: the number of elements in each chunk
+ * @error: return location for a #GError
+ *
+ * Creates an iterator over the whole array of a memory made with
+ * [ctor@Mpaio.SharedMemory.new_for_file]: its dtype, offset and number of
+ * elements come from the file. The elements are cut in C order; to keep
+ * the rows of a 2-D array whole, make @chunk_size a multiple of the row
+ * length.
+ *
+ * Returns: (transfer full): a new iterator, or %NULL with
+ *   %MPAIO_ERROR_INVALID_LAYOUT if @memory holds no array or the layout is
+ *   impossible
+ */
+MpaioDataIterator *
+mpaio_data_iterator_new_for_array (MpaioSharedMemory  *memory,
+                                   guint64             chunk_size,
+                                   GError            **error)
+{
+  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (memory), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (mpaio_shared_memory_get_dtype (memory) == NULL)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                           _("This memory does not know the layout of an array; only "
+                             "a memory made from a file does: use "
+                             "mpaio_data_iterator_new_for_dtype() instead"));
+      return NULL;
+    }
+
+  return new_validated (g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                                      "memory", memory,
+                                      "offset", mpaio_shared_memory_get_array_offset (memory),
+                                      "dtype", mpaio_shared_memory_get_dtype (memory),
+                                      "n-elements", mpaio_shared_memory_get_n_elements (memory),
+                                      "chunk-size", chunk_size,
+                                      NULL),
+                        error);
+}
+
+/**
  * mpaio_data_iterator_validate:
  * @self: an iterator
  * @error: return location for a #GError

@@ -56,6 +56,8 @@ G_BEGIN_DECLS
  * @MPAIO_ERROR_TIMED_OUT: A chunk took longer than the pool's chunk timeout.
  * @MPAIO_ERROR_WRONG_CONTEXT: An executor was used from a main context other
  *   than the one it belongs to.
+ * @MPAIO_ERROR_INPUT_CHANGED: An input memory or file changed size since it
+ *   was attached or mapped, or could not be read.
  *
  * Error codes of the [error@Mpaio.Error] domain.
  */
@@ -77,6 +79,7 @@ typedef enum
   MPAIO_ERROR_CLOSED,
   MPAIO_ERROR_TIMED_OUT,
   MPAIO_ERROR_WRONG_CONTEXT,
+  MPAIO_ERROR_INPUT_CHANGED,
 } MpaioError;
 
 MPAIO_AVAILABLE_IN_ALL

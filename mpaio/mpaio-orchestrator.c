@@ -493,7 +493,8 @@ static gboolean
 check_input (MpaioDataIterator  *iterator,
              GError            **error)
 {
-  if (!mpaio_data_iterator_validate (iterator, error))
+  if (!mpaio_data_iterator_validate (iterator, error) ||
+      !mpaio_shared_memory_check_size (mpaio_data_iterator_get_memory (iterator), error))
     return FALSE;
 
   if (!mpaio_shared_memory_is_constant (mpaio_data_iterator_get_memory (iterator)))

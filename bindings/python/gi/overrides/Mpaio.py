@@ -18,6 +18,7 @@ They make Mpaio read like Python without hiding the GObject API:
   is over; ``Executor.shutdown()`` does the same for a shutdown, and a pool
   is a context manager;
 - numpy: ``SharedMemory.new_from_array()``, ``SharedMemory.as_array()``,
+  ``SharedMemory.new_for_file()`` (a ``.npy`` or raw file, by path),
   ``SharedMemory.close()`` and ``with``,
   ``Chunk.as_array()`` (a zero-copy, read-only view), and dtypes accepted
   wherever a numpy type string is;
@@ -567,13 +568,28 @@ def _mapping(memory):
         if getattr(memory, '_mpaio_closed', False):
             raise ValueError('this Mpaio.SharedMemory was closed') from None
         size = memory.get_size()
-        mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        try:
+            mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        except ValueError:
+            _raise_if_shrunk(memory)
+            raise
         if size >= _HUGE_PAGE_HINT_SIZE and hasattr(mmap, 'MADV_HUGEPAGE'):
             # As Mpaio does for its own mappings: fewer page faults per worker
             # where the system allows huge pages for shared memory.
             mapping.madvise(mmap.MADV_HUGEPAGE)
         memory._mpaio_mapping = mapping
         return mapping
+
+
+def _raise_if_shrunk(memory):
+    """An attached memory or a file that is shorter than it was: say so, as
+    Mpaio does, rather than let mmap() complain about lengths."""
+    actual = os.fstat(memory.get_fd()).st_size
+    if actual < memory.get_size():
+        raise _worker_error(Mpaio.Error.INPUT_CHANGED,
+                            f'The input shrank from {memory.get_size()} to {actual} bytes '
+                            'since it was attached or mapped; keep it the same size while '
+                            'runs use it')
 
 
 class SharedMemory(Mpaio.SharedMemory):
@@ -608,9 +624,31 @@ class SharedMemory(Mpaio.SharedMemory):
         ``offset`` on. Nothing is copied; the memory is mapped once per
         process."""
         numpy = _numpy()
+        if dtype is None and self.get_dtype() is not None and (count, offset) == (-1, 0):
+            return self._file_array()
         dtype = numpy.uint8 if dtype is None else dtype
         return numpy.frombuffer(_mapping(self), dtype=dtype, count=count, offset=offset)
 
+    # --- files: a .npy or raw file mapped read-only ---
+
+    @classmethod
+    def new_for_file(cls, file, dtype=None, offset=0):
+        """Maps a ``.npy`` file (``dtype=None``), or a raw file of ``dtype``
+        elements from byte ``offset`` on, read-only. ``file`` is a
+        ``Gio.File`` or a path; ``dtype`` anything numpy takes as a dtype.
+        The file may be larger than memory: workers read it through the page
+        cache. ``as_array()`` views its array, with its shape."""
+        if not isinstance(file, Gio.File):
+            file = Gio.File.new_for_path(os.fspath(file))
+        if dtype is not None and not isinstance(dtype, str):
+            dtype = _numpy().dtype(dtype).str
+        return Mpaio.SharedMemory.new_for_file(file, dtype, offset)
+
+    def _file_array(self):
+        array = _numpy().frombuffer(_mapping(self), dtype=self.get_dtype(),
+                                    count=self.get_n_elements(),
+                                    offset=self.get_array_offset())
+        return array.reshape(tuple(self.get_shape()))
 
     def close(self):
         """Releases this process's numpy mapping of the memory now, rather
