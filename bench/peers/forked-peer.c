@@ -34,8 +34,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "peer-util.h"
 
 #define HUGE_PAGE_HINT_SIZE (4u << 20)
 #define MAX_WORKERS 4096
@@ -62,22 +63,6 @@ die (const char *what)
 {
   fprintf (stderr, "forked-peer: %s: %s\n", what, strerror (errno));
   exit (1);
-}
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
-/* The sum of 1..n modulo 2^64. */
-static uint64_t
-sum_to (uint64_t n)
-{
-  return n % 2 == 0 ? (n / 2) * (n + 1) : n * ((n + 1) / 2);
 }
 
 static int
@@ -222,14 +207,11 @@ usage (const char *argv0)
 }
 
 static long
-parse_count (const char *text, long max, const char *argv0)
+count_or_usage (const char *text, long max, const char *argv0)
 {
-  char *end;
-  long value;
+  long value = parse_count (text, max);
 
-  errno = 0;
-  value = strtol (text, &end, 10);
-  if (errno != 0 || *end != '\0' || value < 1 || value > max)
+  if (value < 0)
     usage (argv0);
   return value;
 }
@@ -258,11 +240,11 @@ main (int argc, char **argv)
             usage (argv[0]);
         }
       else if (strcmp (argv[i], "--workers") == 0 && i + 1 < argc)
-        workers = parse_count (argv[++i], MAX_WORKERS, argv[0]);
+        workers = count_or_usage (argv[++i], MAX_WORKERS, argv[0]);
       else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc)
-        runs = parse_count (argv[++i], 1000000, argv[0]);
+        runs = count_or_usage (argv[++i], 1000000, argv[0]);
       else if (strcmp (argv[i], "--elements") == 0 && i + 1 < argc)
-        n_elements = parse_count (argv[++i], (long) (SIZE_MAX / 16), argv[0]);
+        n_elements = count_or_usage (argv[++i], (long) (SIZE_MAX / 16), argv[0]);
       else
         usage (argv[0]);
     }
