@@ -344,11 +344,11 @@ report_worker_memory (MpaioProcessPool *pool)
 
 /* Everything but the array, created inside the first run's timed section. */
 static MpaioOrchestrator *
-make_orchestrator (const Options   *options,
-                   const Workload  *workload,
-                   MpaioSharedMemory *memory,
-                   BenchWorker     *worker,
-                   GError         **error)
+make_orchestrator (const Options      *options,
+                   const Workload     *workload,
+                   MpaioSharedMemory  *memory,
+                   BenchWorker        *worker,
+                   GError            **error)
 {
   g_autoptr(MpaioExecutor) executor = NULL;
   g_autoptr(MpaioDataIterator) iterator = NULL;
@@ -462,14 +462,14 @@ run_all (const Options     *options,
          MpaioSharedMemory *memory,
          GError           **error)
 {
-  g_autoptr(BenchWorker) worker = g_object_new (BENCH_TYPE_WORKER, "kernel", KERNEL_SUM, NULL);
+  g_autoptr(BenchWorker) worker = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
   g_autoptr(MpaioSharedMemory) owned = NULL;
   gint64 begin = g_get_monotonic_time ();
 
-  worker->kernel = workload->kernel;
   if (memory == NULL && !(memory = owned = open_file_input (options, workload, error)))
     return 2;
+  worker = g_object_new (BENCH_TYPE_WORKER, "kernel", workload->kernel, NULL);
   if (!(orchestrator = make_orchestrator (options, workload, memory, worker, error)))
     return 2;
 
