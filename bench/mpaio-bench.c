@@ -261,30 +261,16 @@ open_file_input (const Options  *options,
                  Workload       *workload,
                  GError        **error)
 {
-#ifdef HAVE_MPAIO_SHARED_MEMORY_NEW_FOR_FILE
   g_autoptr(GFile) file = g_file_new_for_commandline_arg (options->file);
   g_autoptr(MpaioSharedMemory) memory = NULL;
-  gsize size;
 
-  memory = mpaio_shared_memory_new_for_file (file, options->offset, error);
+  memory = mpaio_shared_memory_new_for_file (file, "<u8", options->offset, error);
   if (memory == NULL)
     return NULL;
 
-  size = mpaio_shared_memory_get_size (memory);
-  if (size < 8 || size % 8 != 0)
-    {
-      usage_error (error, "“%s” holds %" G_GSIZE_FORMAT " bytes after the offset; "
-                   "a raw int64 file needs a positive multiple of 8", options->file, size);
-      return NULL;
-    }
-
-  *workload = (Workload) { "file", size / 8, options->n_chunks, FILE_CHUNK_SIZE, KERNEL_SUM, 0 };
+  *workload = (Workload) { "file", mpaio_shared_memory_get_n_elements (memory),
+                           options->n_chunks, FILE_CHUNK_SIZE, KERNEL_SUM, 0 };
   return g_steal_pointer (&memory);
-#else
-  usage_error (error, "This mpaio-bench was built against a Mpaio without "
-               "mpaio_shared_memory_new_for_file(); --file needs it");
-  return NULL;
-#endif
 }
 
 static void
@@ -362,6 +348,9 @@ make_orchestrator (const Options      *options,
       !(iterator = mpaio_data_iterator_new_for_dtype (memory, "<u8", workload->n_elements,
                                                       chunk_size, error)))
     return NULL;
+  /* A file's array starts where its header or --offset says. */
+  if (mpaio_shared_memory_get_dtype (memory) != NULL)
+    g_object_set (iterator, "offset", mpaio_shared_memory_get_array_offset (memory), NULL);
 
   if (options->chunks_in_flight > 0 && MPAIO_IS_PROCESS_POOL (executor))
     mpaio_process_pool_set_chunks_in_flight (MPAIO_PROCESS_POOL (executor),
