@@ -12,18 +12,16 @@
  * alone, with mpaio_cpu_monitor_watch().
  *
  * The series goes to a CSV file (time, then one column per core) and to a
- * plot with one strip per core and one for their mean: a PNG drawn with
- * cairo when the example was built with it, or an SVG written by hand
- * either way.
+ * plot with one strip per core and one for their mean, drawn with cairo as
+ * an SVG or a PNG.
  */
 #include <mpaio.h>
 
 #include <math.h>
 #include <string.h>
 
-#if HAVE_CAIRO
-# include <cairo.h>
-#endif
+#include <cairo.h>
+#include <cairo-svg.h>
 
 /* ExampleAddInt: sums its chunk of int64, as in sum-and-concat.c. */
 
@@ -82,8 +80,8 @@ example_add_int_init (ExampleAddInt *self)
 }
 
 
-/* The plot: one strip per core, then one for the mean, on a small canvas
- * with two back ends, cairo and SVG text. */
+/* The plot: one strip per core, then one for the mean, drawn with cairo on
+ * an SVG or an image surface. */
 
 typedef struct { double r, g, b; } Color;
 
@@ -97,16 +95,6 @@ static const Color grid_color = { 0.87, 0.87, 0.87 };
 static const Color marker_color = { 0.40, 0.40, 0.40 };
 
 typedef enum { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } Align;
-
-typedef struct _Canvas Canvas;
-struct _Canvas
-{
-  /* Polylines and polygons through @n points (x0, y0, x1, y1, …). */
-  void (*line) (Canvas *canvas, const double *points, guint n, Color color, double width);
-  void (*fill) (Canvas *canvas, const double *points, guint n, Color color, double alpha);
-  void (*text) (Canvas *canvas, double x, double y, const char *text, double size, Align align);
-  gpointer data;
-};
 
 #define WIDTH 900
 #define LEFT 70.0
@@ -175,8 +163,72 @@ tick_step (double duration)
   return step;
 }
 
+/* A path through @n points (x0, y0, x1, y1, …). */
 static void
-draw_time_axis (Canvas     *canvas,
+trace_path (cairo_t      *cr,
+            const double *points,
+            guint         n)
+{
+  cairo_new_path (cr);
+  for (guint i = 0; i < n; i++)
+    cairo_line_to (cr, points[2 * i], points[2 * i + 1]);
+}
+
+static void
+draw_line (cairo_t      *cr,
+           const double *points,
+           guint         n,
+           Color         color,
+           double        width)
+{
+  trace_path (cr, points, n);
+  cairo_set_source_rgb (cr, color.r, color.g, color.b);
+  cairo_set_line_width (cr, width);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
+}
+
+static void
+fill_polygon (cairo_t      *cr,
+              const double *points,
+              guint         n,
+              Color         color,
+              double        alpha)
+{
+  trace_path (cr, points, n);
+  cairo_close_path (cr);
+  cairo_set_source_rgba (cr, color.r, color.g, color.b, alpha);
+  cairo_fill (cr);
+}
+
+static void
+set_font (cairo_t *cr,
+          double   size)
+{
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, size);
+}
+
+static void
+draw_text (cairo_t    *cr,
+           double      x,
+           double      y,
+           const char *text,
+           double      size,
+           Align       align)
+{
+  cairo_text_extents_t extents;
+  const double shift[] = { 0.0, 0.5, 1.0 };
+
+  set_font (cr, size);
+  cairo_text_extents (cr, text, &extents);
+  cairo_move_to (cr, x - extents.x_advance * shift[align], y);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_show_text (cr, text);
+}
+
+static void
+draw_time_axis (cairo_t    *cr,
                 const Plot *plot)
 {
   double step = tick_step (plot->duration);
@@ -188,34 +240,37 @@ draw_time_axis (Canvas     *canvas,
       double tick[] = { x, bottom - GAP, x, bottom - GAP + 5 };
       g_autofree char *label = g_strdup_printf ("%g", i * step);
 
-      canvas->line (canvas, tick, 2, marker_color, 1);
-      canvas->text (canvas, x, bottom + 10, label, 12, ALIGN_CENTER);
+      draw_line (cr, tick, 2, marker_color, 1);
+      draw_text (cr, x, bottom + 10, label, 12, ALIGN_CENTER);
     }
 
-  canvas->text (canvas, (LEFT + WIDTH - RIGHT) / 2, plot->height - 12, "time (s)", 13, ALIGN_CENTER);
+  draw_text (cr, (LEFT + WIDTH - RIGHT) / 2, plot->height - 12, "time (s)", 13, ALIGN_CENTER);
 }
 
 static void
-draw_phases (Canvas     *canvas,
+draw_phases (cairo_t    *cr,
              const Plot *plot)
 {
   for (guint i = 0; i < plot->n_phases; i++)
     {
       double x = plot_x (plot, plot->phases[i].time);
       double marker[] = { x, TOP - 22, x, plot->height - BOTTOM - GAP };
+      cairo_text_extents_t extents;
+      gboolean fits;
 
-      /* About 7 pixels a character: keep the label inside the picture. */
-      gboolean fits = x + 5 + 7 * strlen (plot->phases[i].label) < WIDTH;
+      set_font (cr, 13);
+      cairo_text_extents (cr, plot->phases[i].label, &extents);
+      fits = x + 5 + extents.x_advance < WIDTH;
 
-      canvas->line (canvas, marker, 2, marker_color, 1);
-      canvas->text (canvas, fits ? x + 5 : x - 5, TOP - 10, plot->phases[i].label, 13,
-                    fits ? ALIGN_LEFT : ALIGN_RIGHT);
+      draw_line (cr, marker, 2, marker_color, 1);
+      draw_text (cr, fits ? x + 5 : x - 5, TOP - 10, plot->phases[i].label, 13,
+                 fits ? ALIGN_LEFT : ALIGN_RIGHT);
     }
 }
 
 /* Each sample covers the time since the one before it: a step curve. */
 static void
-draw_strip (Canvas       *canvas,
+draw_strip (cairo_t      *cr,
             const Plot   *plot,
             guint         strip,
             const char   *label,
@@ -233,7 +288,7 @@ draw_strip (Canvas       *canvas,
       double y = bottom - percent / 100.0 * plot->strip_height;
       double grid[] = { LEFT, y, WIDTH - RIGHT, y };
 
-      canvas->line (canvas, grid, 2, percent == 0 ? marker_color : grid_color, 1);
+      draw_line (cr, grid, 2, percent == 0 ? marker_color : grid_color, 1);
     }
 
   points[0] = plot_x (plot, 0);
@@ -252,228 +307,90 @@ draw_strip (Canvas       *canvas,
   points[4 * n + 2] = plot_x (plot, t0);
   points[4 * n + 3] = bottom;
 
-  canvas->fill (canvas, points, 2 * n + 2, color, 0.3);
-  canvas->line (canvas, points + 2, 2 * n, color, 1.5);
-  canvas->text (canvas, LEFT - 10, (top + bottom) / 2 + 5, label, 13, ALIGN_RIGHT);
-  canvas->text (canvas, WIDTH - RIGHT + 4, top + 9, "100%", 9, ALIGN_LEFT);
+  fill_polygon (cr, points, 2 * n + 2, color, 0.3);
+  draw_line (cr, points + 2, 2 * n, color, 1.5);
+  draw_text (cr, LEFT - 10, (top + bottom) / 2 + 5, label, 13, ALIGN_RIGHT);
+  draw_text (cr, WIDTH - RIGHT + 4, top + 9, "100%", 9, ALIGN_LEFT);
 }
 
 static void
-draw_plot (Canvas     *canvas,
+draw_plot (cairo_t    *cr,
            const Plot *plot)
 {
   guint n_cores = mpaio_cpu_monitor_get_n_cores (plot->monitor);
   guint n_samples = mpaio_cpu_monitor_get_n_samples (plot->monitor);
   g_autofree double *means = g_new (double, n_samples);
 
-  canvas->text (canvas, WIDTH / 2.0, 26, plot->title, 16, ALIGN_CENTER);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  draw_text (cr, WIDTH / 2.0, 26, plot->title, 16, ALIGN_CENTER);
 
   for (guint core = 0; core < n_cores; core++)
     {
       g_autofree double *usages = mpaio_cpu_monitor_dup_core_usages (plot->monitor, core, &n_samples);
       g_autofree char *label = g_strdup_printf ("cpu%u", core);
 
-      draw_strip (canvas, plot, core, label, usages, palette[core % G_N_ELEMENTS (palette)]);
+      draw_strip (cr, plot, core, label, usages, palette[core % G_N_ELEMENTS (palette)]);
     }
 
   for (guint i = 0; i < n_samples; i++)
     means[i] = mpaio_cpu_monitor_get_mean_usage (plot->monitor, i);
-  draw_strip (canvas, plot, n_cores, "mean", means, mean_color);
+  draw_strip (cr, plot, n_cores, "mean", means, mean_color);
 
-  draw_phases (canvas, plot);
-  draw_time_axis (canvas, plot);
-}
-
-/* SVG */
-
-static void
-svg_points (GString      *svg,
-            const double *points,
-            guint         n)
-{
-  for (guint i = 0; i < n; i++)
-    g_string_append_printf (svg, "%s%.1f,%.1f", i > 0 ? " " : "", points[2 * i], points[2 * i + 1]);
-}
-
-static void
-svg_line (Canvas       *canvas,
-          const double *points,
-          guint         n,
-          Color         color,
-          double        width)
-{
-  g_string_append (canvas->data, "<polyline fill=\"none\" stroke-linejoin=\"round\" points=\"");
-  svg_points (canvas->data, points, n);
-  g_string_append_printf (canvas->data, "\" stroke=\"#%02x%02x%02x\" stroke-width=\"%g\"/>\n",
-                          (int) (color.r * 255), (int) (color.g * 255), (int) (color.b * 255), width);
-}
-
-static void
-svg_fill (Canvas       *canvas,
-          const double *points,
-          guint         n,
-          Color         color,
-          double        alpha)
-{
-  g_string_append (canvas->data, "<polygon points=\"");
-  svg_points (canvas->data, points, n);
-  g_string_append_printf (canvas->data, "\" fill=\"#%02x%02x%02x\" fill-opacity=\"%g\"/>\n",
-                          (int) (color.r * 255), (int) (color.g * 255), (int) (color.b * 255), alpha);
-}
-
-static void
-svg_text (Canvas     *canvas,
-          double      x,
-          double      y,
-          const char *text,
-          double      size,
-          Align       align)
-{
-  const char *anchors[] = { "start", "middle", "end" };
-  g_autofree char *escaped = g_markup_escape_text (text, -1);
-
-  g_string_append_printf (canvas->data,
-                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%g\" text-anchor=\"%s\">%s</text>\n",
-                          x, y, size, anchors[align], escaped);
+  draw_phases (cr, plot);
+  draw_time_axis (cr, plot);
 }
 
 static gboolean
-write_svg (const Plot  *plot,
-           const char  *path,
-           GError     **error)
+check_cairo (cairo_status_t   status,
+             const char      *path,
+             GError         **error)
 {
-  g_autoptr(GString) svg = g_string_new (NULL);
-  Canvas canvas = { svg_line, svg_fill, svg_text, svg };
-
-  g_string_append_printf (svg,
-                          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                          "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
-                          "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                          WIDTH, plot->height, WIDTH, plot->height);
-  draw_plot (&canvas, plot);
-  g_string_append (svg, "</svg>\n");
-
-  return g_file_set_contents (path, svg->str, svg->len, error);
-}
-
-/* cairo */
-
-#if HAVE_CAIRO
-static void
-cairo_path (cairo_t      *cr,
-            const double *points,
-            guint         n)
-{
-  cairo_new_path (cr);
-  for (guint i = 0; i < n; i++)
-    cairo_line_to (cr, points[2 * i], points[2 * i + 1]);
-}
-
-static void
-cairo_line (Canvas       *canvas,
-            const double *points,
-            guint         n,
-            Color         color,
-            double        width)
-{
-  cairo_t *cr = canvas->data;
-
-  cairo_path (cr, points, n);
-  cairo_set_source_rgb (cr, color.r, color.g, color.b);
-  cairo_set_line_width (cr, width);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_stroke (cr);
-}
-
-static void
-cairo_fill_polygon (Canvas       *canvas,
-                    const double *points,
-                    guint         n,
-                    Color         color,
-                    double        alpha)
-{
-  cairo_t *cr = canvas->data;
-
-  cairo_path (cr, points, n);
-  cairo_close_path (cr);
-  cairo_set_source_rgba (cr, color.r, color.g, color.b, alpha);
-  cairo_fill (cr);
-}
-
-static void
-cairo_text (Canvas     *canvas,
-            double      x,
-            double      y,
-            const char *text,
-            double      size,
-            Align       align)
-{
-  cairo_t *cr = canvas->data;
-  cairo_text_extents_t extents;
-  const double shift[] = { 0.0, 0.5, 1.0 };
-
-  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, size);
-  cairo_text_extents (cr, text, &extents);
-  cairo_move_to (cr, x - extents.x_advance * shift[align], y);
-  cairo_set_source_rgb (cr, 0, 0, 0);
-  cairo_show_text (cr, text);
-}
-
-static gboolean
-write_png (const Plot  *plot,
-           const char  *path,
-           GError     **error)
-{
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, WIDTH, plot->height);
-  cairo_t *cr = cairo_create (surface);
-  Canvas canvas = { cairo_line, cairo_fill_polygon, cairo_text, cr };
-  cairo_status_t status;
-
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  draw_plot (&canvas, plot);
-  cairo_destroy (cr);
-
-  status = cairo_surface_write_to_png (surface, path);
-  cairo_surface_destroy (surface);
-
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "Could not write %s: %s", path, cairo_status_to_string (status));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-#endif
-
-static gboolean
-check_plot_path (const char  *path,
-                 GError     **error)
-{
-  if (g_str_has_suffix (path, ".svg") || (HAVE_CAIRO && g_str_has_suffix (path, ".png")))
+  if (status == CAIRO_STATUS_SUCCESS)
     return TRUE;
 
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "Cannot draw %s: the plot is .svg%s",
-               path, HAVE_CAIRO ? " or .png" : " (built without cairo)");
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               "Could not write %s: %s", path, cairo_status_to_string (status));
   return FALSE;
 }
 
+/* A .png goes through an image surface; anything else is an SVG, written
+ * by cairo's SVG surface as it draws. */
 static gboolean
 write_plot (const Plot  *plot,
             const char  *path,
             GError     **error)
 {
-#if HAVE_CAIRO
-  if (g_str_has_suffix (path, ".png"))
-    return write_png (plot, path, error);
-#endif
+  gboolean png = g_str_has_suffix (path, ".png");
+  cairo_surface_t *surface = png ? cairo_image_surface_create (CAIRO_FORMAT_RGB24, WIDTH, plot->height)
+                                 : cairo_svg_surface_create (path, WIDTH, plot->height);
+  cairo_t *cr = cairo_create (surface);
+  cairo_status_t status;
 
-  return write_svg (plot, path, error);
+  draw_plot (cr, plot);
+  status = cairo_status (cr);
+  cairo_destroy (cr);
+
+  if (status == CAIRO_STATUS_SUCCESS && png)
+    status = cairo_surface_write_to_png (surface, path);
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+
+  return check_cairo (status, path, error);
+}
+
+static gboolean
+check_plot_path (const char  *path,
+                 GError     **error)
+{
+  if (g_str_has_suffix (path, ".svg") || g_str_has_suffix (path, ".png"))
+    return TRUE;
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "Cannot draw %s: the plot is .svg or .png", path);
+  return FALSE;
 }
 
 static gboolean
@@ -700,8 +617,7 @@ main (int   argc,
     { "interval", 'i', 0, G_OPTION_ARG_INT, &option_interval, "Sample every MS milliseconds (default: 20)", "MS" },
     { "run-only", 0, 0, G_OPTION_ARG_NONE, &option_run_only, "Monitor the run only, not the filling of the array", NULL },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &option_csv, "Write the samples to FILE as CSV", "FILE" },
-    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &option_plot,
-      HAVE_CAIRO ? "Plot the usage to FILE (.png or .svg)" : "Plot the usage to FILE (.svg)", "FILE" },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &option_plot, "Plot the usage to FILE (.png or .svg)", "FILE" },
     { NULL }
   };
 

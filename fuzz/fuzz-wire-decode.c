@@ -267,6 +267,15 @@ read_hello (GVariant *body)
   check_parsed (mpaio_wire_hello_parse (body, &hello, &error), error);
 }
 
+/* What the process pool's transport does with it. */
+static void
+read_not_serving (GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+
+  check_parsed (mpaio_wire_not_serving_parse (body, &error), error);
+}
+
 static void
 read_message (MpaioMessage *message)
 {
@@ -291,6 +300,10 @@ read_message (MpaioMessage *message)
 
     case MPAIO_MESSAGE_ERROR:
       read_error (message->body);
+      break;
+
+    case MPAIO_MESSAGE_NOT_SERVING:
+      read_not_serving (message->body);
       break;
 
     case MPAIO_MESSAGE_MEMORY:

@@ -279,7 +279,7 @@ mpaio_cpu_monitor_class_init (MpaioCpuMonitorClass *klass)
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioCpuMonitor:running:
+   * MpaioCpuMonitor:running: (getter is_running)
    *
    * Whether the monitor is taking samples.
    */
@@ -495,7 +495,7 @@ mpaio_cpu_monitor_stop (MpaioCpuMonitor *self)
 }
 
 /**
- * mpaio_cpu_monitor_is_running:
+ * mpaio_cpu_monitor_is_running: (get-property running)
  * @self: a monitor
  *
  * Tells whether the monitor is taking samples.

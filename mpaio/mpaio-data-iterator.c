@@ -5,9 +5,10 @@
 
 #include <stdlib.h>
 
-#include "mpaio-data-iterator.h"
+#include "mpaio-data-iterator-private.h"
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-util-private.h"
 
 /**
  * MpaioDataIterator:
@@ -60,50 +61,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/**
- * mpaio_dtype_get_element_size:
- * @dtype: a numpy array-protocol type string, such as `"<i8"`, `"|u1"`,
- *   `"<f8"`, `"<U6"` or `"S16"`
- * @error: return location for a #GError
- *
- * Parses a numpy type string (what `numpy.dtype.str` gives) and returns the
- * size of one element: the number after the kind letter, times four for
- * `U` (numpy stores UCS-4).
- *
- * Returns: the element size in bytes, or 0 with %MPAIO_ERROR_INVALID_LAYOUT
- */
-gsize
-mpaio_dtype_get_element_size (const char  *dtype,
-                              GError     **error)
-{
-  const char *p = dtype;
-  guint64 count;
-  char *end;
-  char kind;
-
-  g_return_val_if_fail (dtype != NULL, 0);
-
-  if (*p == '<' || *p == '>' || *p == '|' || *p == '=')
-    p++;
-
-  kind = *p++;
-  if (strchr ("biufcmMSUV", kind) == NULL || kind == '\0' || !g_ascii_isdigit (*p))
-    goto invalid;
-
-  count = g_ascii_strtoull (p, &end, 10);
-  if (*end != '\0' || count == 0 || count > G_MAXUINT32)
-    goto invalid;
-
-  return kind == 'U' ? count * 4 : count;
-
-invalid:
-  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
-               _("“%s” is not a numpy type string; use the form of "
-                 "numpy.dtype.str, such as “<i8”, “<f8”, “<U6” or “S16”"),
-               dtype);
-  return 0;
-}
-
 static guint64
 mpaio_data_iterator_real_get_n_chunks (MpaioDataIterator *self)
 {
@@ -123,9 +80,16 @@ mpaio_data_iterator_real_get_chunk_range (MpaioDataIterator *self,
                                           guint64           *end)
 {
   MpaioDataIteratorPrivate *priv = mpaio_data_iterator_get_instance_private (self);
+  guint64 n = priv->n_elements;
+  guint64 skipped;
 
-  *start = priv->start_index + chunk_index * priv->chunk_size;
-  *end = MIN (*start + priv->chunk_size, priv->n_elements);
+  /* Checked: a chunk size or index near G_MAXUINT64 must not wrap around.
+   * Past the end, a chunk is the empty range at the end. */
+  if (!g_uint64_checked_mul (&skipped, chunk_index, priv->chunk_size) ||
+      !g_uint64_checked_add (start, priv->start_index, skipped) ||
+      *start > n)
+    *start = n;
+  *end = *start + MIN (priv->chunk_size, n - *start);
 }
 
 static void
@@ -429,14 +393,58 @@ mpaio_data_iterator_new_for_dtype (MpaioSharedMemory  *memory,
 }
 
 /**
+ * mpaio_data_iterator_new_for_array:
+ * @memory: a memory made from a file, which knows its array's layout
+ * @chunk_size: the number of elements in each chunk
+ * @error: return location for a #GError
+ *
+ * Creates an iterator over the whole array of a memory made with
+ * [ctor@Mpaio.SharedMemory.new_for_file]: its dtype, offset and number of
+ * elements come from the file. The elements are cut in C order; to keep
+ * the rows of a 2-D array whole, make @chunk_size a multiple of the row
+ * length.
+ *
+ * Returns: (transfer full): a new iterator, or %NULL with
+ *   %MPAIO_ERROR_INVALID_LAYOUT if @memory holds no array or the layout is
+ *   impossible
+ */
+MpaioDataIterator *
+mpaio_data_iterator_new_for_array (MpaioSharedMemory  *memory,
+                                   guint64             chunk_size,
+                                   GError            **error)
+{
+  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (memory), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (mpaio_shared_memory_get_dtype (memory) == NULL)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                           _("This memory does not know the layout of an array; only "
+                             "a memory made from a file does: use "
+                             "mpaio_data_iterator_new_for_dtype() instead"));
+      return NULL;
+    }
+
+  return new_validated (g_object_new (MPAIO_TYPE_DATA_ITERATOR,
+                                      "memory", memory,
+                                      "offset", mpaio_shared_memory_get_array_offset (memory),
+                                      "dtype", mpaio_shared_memory_get_dtype (memory),
+                                      "n-elements", mpaio_shared_memory_get_n_elements (memory),
+                                      "chunk-size", chunk_size,
+                                      NULL),
+                        error);
+}
+
+/**
  * mpaio_data_iterator_validate:
  * @self: an iterator
  * @error: return location for a #GError
  *
  * Checks that the layout is possible: a memory is set, the element and chunk
  * sizes are not zero, the dtype (if any) parses and agrees with the element
- * size, the array fits in the memory, and the start index is inside it.
- * Orchestrators call this before every run.
+ * size, the array fits in the memory, the start index is inside it, and
+ * there are at most 4,294,967,295 (`G_MAXUINT32`) chunks, the most a run
+ * tracks. Orchestrators call this before every run.
  *
  * Returns: %TRUE if the layout is possible; otherwise %FALSE with
  *   %MPAIO_ERROR_INVALID_LAYOUT
@@ -466,10 +474,12 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
 
       if (dtype_size != priv->element_size)
         {
+          g_autofree char *shown = mpaio_ellipsize (priv->dtype);
+
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
                        _("The dtype “%s” has %zu-byte elements but "
                          "the element size is %" PRIu64 "; set only one of them"),
-                       priv->dtype, dtype_size, priv->element_size);
+                       shown, dtype_size, priv->element_size);
           return FALSE;
         }
     }
@@ -509,6 +519,29 @@ mpaio_data_iterator_validate (MpaioDataIterator  *self,
       return FALSE;
     }
 
+  return mpaio_data_iterator_count_chunks (self, NULL, error);
+}
+
+/* Gets the number of chunks, refusing more than a run can track: a custom
+ * iterator may report any number. */
+gboolean
+mpaio_data_iterator_count_chunks (MpaioDataIterator  *self,
+                                  guint64            *n_chunks,
+                                  GError            **error)
+{
+  guint64 n = mpaio_data_iterator_get_n_chunks (self);
+
+  if (n > MPAIO_MAX_CHUNKS)
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
+                   _("%s cuts its array into %" PRIu64 " chunks, more than the %"
+                     PRIu64 " a run can track; make the chunks larger"),
+                   G_OBJECT_TYPE_NAME (self), n, MPAIO_MAX_CHUNKS);
+      return FALSE;
+    }
+
+  if (n_chunks != NULL)
+    *n_chunks = n;
   return TRUE;
 }
 

@@ -51,6 +51,10 @@ MpaioDataIterator *mpaio_data_iterator_new_for_dtype (MpaioSharedMemory  *memory
                                                       guint64             chunk_size,
                                                       GError            **error);
 MPAIO_AVAILABLE_IN_ALL
+MpaioDataIterator *mpaio_data_iterator_new_for_array (MpaioSharedMemory  *memory,
+                                                      guint64             chunk_size,
+                                                      GError            **error);
+MPAIO_AVAILABLE_IN_ALL
 MpaioSharedMemory *mpaio_data_iterator_get_memory    (MpaioDataIterator  *self);
 MPAIO_AVAILABLE_IN_ALL
 guint64            mpaio_data_iterator_get_offset    (MpaioDataIterator  *self);

@@ -83,6 +83,12 @@ typedef struct
   /* What the worker said before it went: "its standard error ended
    * with: …". */
   char    *(*describe_output) (MpaioPeer               *peer);
+  /* The error for a worker that ended before its HELLO, after
+   * @n_failed_before others did: the runs fail with it once the dispatch
+   * stops respawning. */
+  GError  *(*startup_error)   (MpaioPeer               *peer,
+                               const char              *exit_description,
+                               guint                    n_failed_before);
 } MpaioTransport;
 
 struct _MpaioDispatch

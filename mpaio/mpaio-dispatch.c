@@ -456,6 +456,7 @@ mpaio_peer_receive (MpaioPeer     *peer,
     case MPAIO_MESSAGE_UNBIND:
     case MPAIO_MESSAGE_PROCESS:
     case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_NOT_SERVING:     /* the process transport's business */
     case MPAIO_MESSAGE_LAST:
     default:
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,

@@ -5,7 +5,7 @@
 # error "Only <mpaio.h> can be included directly."
 #endif
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include "mpaio-version-macros.h"
 
@@ -18,6 +18,14 @@ G_BEGIN_DECLS
  * [error@Mpaio.Error] enumeration.
  */
 #define MPAIO_ERROR (mpaio_error_quark ())
+
+/**
+ * MPAIO_TYPE_ERROR:
+ *
+ * The [alias@GObject.Type] of [error@Mpaio.Error], the enumeration of the
+ * error codes.
+ */
+#define MPAIO_TYPE_ERROR (mpaio_error_get_type ())
 
 /**
  * MpaioError:
@@ -48,6 +56,8 @@ G_BEGIN_DECLS
  * @MPAIO_ERROR_TIMED_OUT: A chunk took longer than the pool's chunk timeout.
  * @MPAIO_ERROR_WRONG_CONTEXT: An executor was used from a main context other
  *   than the one it belongs to.
+ * @MPAIO_ERROR_INPUT_CHANGED: An input memory or file changed size since it
+ *   was attached or mapped, or could not be read.
  *
  * Error codes of the [error@Mpaio.Error] domain.
  */
@@ -69,9 +79,12 @@ typedef enum
   MPAIO_ERROR_CLOSED,
   MPAIO_ERROR_TIMED_OUT,
   MPAIO_ERROR_WRONG_CONTEXT,
+  MPAIO_ERROR_INPUT_CHANGED,
 } MpaioError;
 
 MPAIO_AVAILABLE_IN_ALL
 GQuark mpaio_error_quark (void);
+MPAIO_AVAILABLE_IN_ALL
+GType  mpaio_error_get_type (void) G_GNUC_CONST;
 
 G_END_DECLS

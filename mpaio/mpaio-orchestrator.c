@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "mpaio-data-iterator-private.h"
 #include "mpaio-error.h"
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
@@ -204,7 +205,7 @@ mpaio_orchestrator_class_init (MpaioOrchestratorClass *klass)
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioOrchestrator:running:
+   * MpaioOrchestrator:running: (getter is_running)
    *
    * Whether a run is going on.
    */
@@ -384,7 +385,7 @@ mpaio_orchestrator_get_fraction (MpaioOrchestrator *self)
 }
 
 /**
- * mpaio_orchestrator_is_running:
+ * mpaio_orchestrator_is_running: (get-property running)
  * @self: an orchestrator
  *
  * Tells whether a run is going on.
@@ -492,7 +493,8 @@ static gboolean
 check_input (MpaioDataIterator  *iterator,
              GError            **error)
 {
-  if (!mpaio_data_iterator_validate (iterator, error))
+  if (!mpaio_data_iterator_validate (iterator, error) ||
+      !mpaio_shared_memory_check_size (mpaio_data_iterator_get_memory (iterator), error))
     return FALSE;
 
   if (!mpaio_shared_memory_is_constant (mpaio_data_iterator_get_memory (iterator)))
@@ -539,33 +541,51 @@ check_output (Entry   *entry,
   return TRUE;
 }
 
+/* Everything is checked before any pair is made, so that a refused run
+ * holds no reference. The chunk counts are the ones the run allocates for,
+ * whatever a custom iterator said in validate(). */
+static gboolean
+check_entries (MpaioOrchestrator  *self,
+               guint64            *n_chunks,
+               GError            **error)
+{
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = &g_array_index (self->entries, Entry, i);
+
+      if (!check_input (entry->iterator, error) || !check_output (entry, error) ||
+          !mpaio_data_iterator_count_chunks (entry->iterator, &n_chunks[i], error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GPtrArray *
 make_pairs (MpaioOrchestrator  *self,
             GError            **error)
 {
-  g_autoptr(GPtrArray) pairs = g_ptr_array_new ();
+  g_autofree guint64 *n_chunks = g_new0 (guint64, self->entries->len);
+  GPtrArray *pairs;
 
+  if (!check_entries (self, n_chunks, error))
+    return NULL;
+
+  pairs = g_ptr_array_new ();
   for (guint i = 0; i < self->entries->len; i++)
     {
       Entry *entry = &g_array_index (self->entries, Entry, i);
-      MpaioRunPair *pair;
+      MpaioRunPair *pair = g_new0 (MpaioRunPair, 1);
 
-      if (!check_input (entry->iterator, error) || !check_output (entry, error))
-        {
-          g_ptr_array_set_free_func (pairs, g_free);
-          return NULL;
-        }
-
-      pair = g_new0 (MpaioRunPair, 1);
       pair->worker = g_object_ref (entry->worker);
       pair->iterator = g_object_ref (entry->iterator);
       pair->output = entry->output ? g_object_ref (entry->output) : NULL;
       pair->output_element_size = entry->output_element_size;
-      pair->n_chunks = mpaio_data_iterator_get_n_chunks (entry->iterator);
+      pair->n_chunks = n_chunks[i];
       g_ptr_array_add (pairs, pair);
     }
 
-  return g_steal_pointer (&pairs);
+  return pairs;
 }
 
 /**
@@ -659,4 +679,104 @@ mpaio_orchestrator_run_finish (MpaioOrchestrator  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mpaio_orchestrator_run_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The thread must own the context to run it. Another thread that runs it
+ * (a main loop) would never let go, and a callback of the context cannot
+ * dispatch the sources that wait for it to return: either way the run
+ * would wait for ever, so say so instead. */
+static gboolean
+acquire_to_block (GMainContext  *context,
+                  GError       **error)
+{
+  GSource *current = g_main_current_source ();
+
+  if (current != NULL && g_source_get_context (current) == context)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_WRONG_CONTEXT,
+                           _("mpaio_orchestrator_run() was called from a callback of the "
+                             "main context it has to run, so the run would wait for that "
+                             "callback to return; call mpaio_orchestrator_run_async() there"));
+      return FALSE;
+    }
+
+  if (!g_main_context_acquire (context))
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_WRONG_CONTEXT,
+                           _("Another thread runs this thread’s main context (with a main "
+                             "loop, say), so mpaio_orchestrator_run() cannot run it; call "
+                             "mpaio_orchestrator_run_async() in that thread, or push a main "
+                             "context of this thread’s own before making the executor"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+on_blocking_run_done (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  GAsyncResult **result_out = user_data;
+
+  *result_out = g_object_ref (result);
+}
+
+/* Not run_sync(): GIO names the blocking twin of foo_async() and
+ * foo_finish() plain foo() (g_file_read(), g_subprocess_wait(),
+ * g_socket_client_connect()); the _sync suffix is for APIs whose plain name
+ * is the asynchronous call (g_dbus_connection_call_sync()). */
+
+/**
+ * mpaio_orchestrator_run:
+ * @self: an orchestrator
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Processes every chunk, as [method@Mpaio.Orchestrator.run_async] does,
+ * and returns when the run is over: for programs without a main loop, such
+ * as command-line tools.
+ *
+ * Meanwhile it runs the thread-default main context, where the executor
+ * delivers results: [vfunc@Mpaio.Worker.process_callback], the progress
+ * properties and [signal@Mpaio.Orchestrator::chunk-processed] happen in
+ * this call, on this thread. An executor belongs to the main context that
+ * was thread-default when it was made, so make it in the thread that calls
+ * this, with the same thread-default context: in `main` of a program
+ * without a main loop, just make the executor and call this; in a thread of
+ * its own, push a new context with g_main_context_push_thread_default()
+ * before making the executor.
+ *
+ * Rather than wait for ever, it fails at once with
+ * %MPAIO_ERROR_WRONG_CONTEXT if the executor belongs to another main
+ * context, if another thread runs this thread's context (a main loop
+ * does), or if it is called from a callback of that context.
+ *
+ * Not for a thread with a user interface, whose callbacks all run on its
+ * main loop: use [method@Mpaio.Orchestrator.run_async] there.
+ *
+ * Returns: %TRUE if every chunk was processed and delivered
+ */
+gboolean
+mpaio_orchestrator_run (MpaioOrchestrator  *self,
+                        GCancellable       *cancellable,
+                        GError            **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (MPAIO_IS_ORCHESTRATOR (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!acquire_to_block (context, error))
+    return FALSE;
+
+  mpaio_orchestrator_run_async (self, cancellable, on_blocking_run_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+
+  g_main_context_release (context);
+  return mpaio_orchestrator_run_finish (self, result, error);
 }

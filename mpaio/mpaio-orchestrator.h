@@ -47,5 +47,9 @@ MPAIO_AVAILABLE_IN_ALL
 gboolean           mpaio_orchestrator_run_finish         (MpaioOrchestrator    *self,
                                                           GAsyncResult         *result,
                                                           GError              **error);
+MPAIO_AVAILABLE_IN_ALL
+gboolean           mpaio_orchestrator_run                (MpaioOrchestrator    *self,
+                                                          GCancellable         *cancellable,
+                                                          GError              **error);
 
 G_END_DECLS

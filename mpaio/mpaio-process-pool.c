@@ -3,6 +3,7 @@
 
 #include "mpaio-i18n-private.h"
 #include "mpaio-process-pool-private.h"
+#include "mpaio-startup-private.h"
 #include "mpaio-worker-process-private.h"
 
 /**
@@ -286,6 +287,10 @@ mpaio_process_pool_init (MpaioProcessPool *self)
 {
   mpaio_executor_base_init (&self->base, G_OBJECT (self), &messages);
   mpaio_dispatch_init (&self->dispatch, &self->base, &mpaio_process_transport, self);
+
+  /* In a worker process that forgot to serve, the pool that started it
+   * learns it now, and stops it. */
+  mpaio_startup_check_can_spawn (NULL);
 }
 
 /**
@@ -294,6 +299,11 @@ mpaio_process_pool_init (MpaioProcessPool *self)
  *
  * Creates a pool whose workers run the current program again. The program
  * must call mpaio_serve_if_worker() early in `main`.
+ *
+ * A process started as a worker that has not called it cannot start
+ * workers of its own: its pools fail every run and start with
+ * %MPAIO_ERROR_SPAWN_FAILED, and the pool that started it fails its runs
+ * with the same advice, instead of each worker running the program again.
  *
  * Returns: (transfer full): a new pool
  */

@@ -4,6 +4,7 @@
 #include "mpaio-i18n-private.h"
 #include "mpaio-process-pool-private.h"
 #include "mpaio-shared-memory-private.h"
+#include "mpaio-startup-private.h"
 #include "mpaio-worker-process-private.h"
 
 /* The process pool's transport: each peer of its dispatch is a worker
@@ -23,13 +24,23 @@ hold_pool (gpointer user_data)
   return g_object_ref (mpaio_peer_get_dispatch (user_data)->base->owner);
 }
 
+/* A process that was started as a worker but made a pool of its own
+ * instead of serving says so; the rest is the dispatch's. */
 static gboolean
 on_message (MpaioWorkerProcess  *process,
             MpaioMessage        *message,
             gpointer             user_data,
             GError             **error)
 {
-  return mpaio_peer_receive (user_data, message, error);
+  if (message->kind != MPAIO_MESSAGE_NOT_SERVING)
+    return mpaio_peer_receive (user_data, message, error);
+
+  if (!mpaio_wire_not_serving_parse (message->body, error))
+    return FALSE;
+
+  mpaio_peer_abandon (user_data,
+                      mpaio_startup_not_serving_error (mpaio_worker_process_get_pid (process)));
+  return TRUE;
 }
 
 static void
@@ -81,6 +92,9 @@ process_start (MpaioDispatch  *dispatch,
                GError        **error)
 {
   MpaioProcessPool *self = dispatch->transport_data;
+
+  if (!mpaio_startup_check_can_spawn (error))
+    return NULL;
 
   return mpaio_worker_process_spawn ((const char * const *) self->argv, self->base.context,
                                      &process_callbacks, peer, error);
@@ -172,6 +186,19 @@ process_describe_output (MpaioPeer *peer)
   return mpaio_worker_process_describe_stderr (process_of (peer));
 }
 
+static GError *
+process_startup_error (MpaioPeer  *peer,
+                       const char *exit_description,
+                       guint       n_failed_before)
+{
+  MpaioWorkerProcess *process = process_of (peer);
+  g_autofree char *output = mpaio_worker_process_describe_stderr (process);
+
+  return mpaio_startup_failed_error (mpaio_worker_process_get_subprocess (process),
+                                     mpaio_worker_process_get_pid (process), exit_description,
+                                     n_failed_before, output);
+}
+
 const MpaioTransport mpaio_process_transport = {
   .start = process_start,
   .free = (GDestroyNotify) mpaio_worker_process_free,
@@ -186,4 +213,5 @@ const MpaioTransport mpaio_process_transport = {
   .hello = process_hello,
   .describe = process_describe,
   .describe_output = process_describe_output,
+  .startup_error = process_startup_error,
 };

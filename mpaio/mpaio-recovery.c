@@ -191,7 +191,6 @@ startup_failed (MpaioDispatch *self,
                 const char    *exit_description)
 {
   g_autofree char *name = self->transport->describe (peer);
-  g_autofree char *output = self->transport->describe_output (peer);
   g_autoptr(GError) error = NULL;
 
   self->startup_failures++;
@@ -209,11 +208,7 @@ startup_failed (MpaioDispatch *self,
   if (peer->failure != NULL)
     error = g_error_copy (peer->failure);
   else
-    error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
-                         _("%s %s before it was ready, like the %u before it; "
-                           "check that the program calls mpaio_serve_if_worker() early in "
-                           "main; %s"),
-                         name, exit_description, self->startup_failures - 1, output);
+    error = self->transport->startup_error (peer, exit_description, self->startup_failures - 1);
 
   self->startup_failures = 0;
   mpaio_dispatch_fail_runs (self, error);

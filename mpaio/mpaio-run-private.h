@@ -17,6 +17,7 @@ typedef struct _MpaioRun MpaioRun;
 typedef struct
 {
   MpaioWorker       *worker;
+  char              *worker_name;   /* its type name, ellipsized for messages */
   MpaioDataIterator *iterator;
   MpaioSharedMemory *output;        /* nullable */
   gsize              output_element_size;

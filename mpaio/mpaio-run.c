@@ -7,6 +7,7 @@
 #include "mpaio-executor-private.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-run-private.h"
+#include "mpaio-util-private.h"
 
 struct _MpaioRun
 {
@@ -33,6 +34,7 @@ pair_free (gpointer data)
   MpaioRunPair *pair = data;
 
   g_clear_object (&pair->worker);
+  g_clear_pointer (&pair->worker_name, g_free);
   g_clear_object (&pair->iterator);
   g_clear_object (&pair->output);
   g_clear_pointer (&pair->result_type, g_variant_type_free);
@@ -65,6 +67,7 @@ mpaio_run_new (GTask            *task,
       MpaioRunPair *pair = g_ptr_array_index (pairs, i);
 
       pair->done = g_malloc0 (pair->n_chunks / 8 + 1);
+      pair->worker_name = mpaio_ellipsize (G_OBJECT_TYPE_NAME (pair->worker));
       pair->result_type = mpaio_worker_dup_result_type (pair->worker);
       run->n_total += pair->n_chunks;
     }
@@ -279,6 +282,7 @@ mpaio_run_deliver (MpaioRun *run,
 {
   MpaioRunPair *pair = g_ptr_array_index (run->pairs, job->pair);
   guint8 bit = 1 << (job->chunk % 8);
+  GError *error = NULL;
 
   if (run->finished || (pair->done[job->chunk / 8] & bit))
     return;
@@ -290,7 +294,7 @@ mpaio_run_deliver (MpaioRun *run,
       finish (run, g_error_new (MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
                                 _("%s returned a result of type “%s” for chunk %"
                                   PRIu64 ", but its result type is “%s”"),
-                                G_OBJECT_TYPE_NAME (pair->worker),
+                                pair->worker_name,
                                 g_variant_get_type_string (result), job->chunk, expected));
       return;
     }
@@ -298,7 +302,8 @@ mpaio_run_deliver (MpaioRun *run,
   pair->done[job->chunk / 8] |= bit;
   run->n_done++;
 
-  mpaio_worker_process_callback (pair->worker, job->chunk, result);
+  if (!mpaio_worker_process_callback_full (pair->worker, job->chunk, result, &error))
+    finish (run, error);
 
   if (run->finished)
     return;
@@ -321,7 +326,7 @@ mpaio_job_get_worker_name (MpaioJob *job)
 {
   MpaioRunPair *pair = g_ptr_array_index (job->run->pairs, job->pair);
 
-  return G_OBJECT_TYPE_NAME (pair->worker);
+  return pair->worker_name;
 }
 
 /* Says which worker and chunk an error of the worker's own came from. */

@@ -11,6 +11,7 @@
 #include "mpaio-chunk-private.h"
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-input-guard-private.h"
 #include "mpaio-serve-private.h"
 #include "mpaio-shared-memory-private.h"
 #include "mpaio-util-private.h"
@@ -331,12 +332,12 @@ process_chunk (Server   *server,
 
   chunk = binding_get_chunk (binding, chunk_index, start, end);
   if (binding->output == NULL)
-    return mpaio_worker_process (entry->worker, chunk, error);
+    return mpaio_input_guard_process (entry->worker, chunk, error);
 
   /* Only the chunk's own output region is writable while it runs. */
   mpaio_chunk_get_output_range (chunk, &output_offset, &output_length);
   mpaio_shared_memory_allow_writes (binding->output, output_offset, output_length, TRUE);
-  result = mpaio_worker_process (entry->worker, chunk, error);
+  result = mpaio_input_guard_process (entry->worker, chunk, error);
   mpaio_shared_memory_allow_writes (binding->output, output_offset, output_length, FALSE);
 
   return result;
@@ -388,6 +389,8 @@ server_process (Server    *server,
       if (!outbox_send (&server->outbox, MPAIO_MESSAGE_ERROR, mpaio_wire_error_build (&reply),
                         error))
         return FALSE;
+      if (mpaio_input_guard_tripped ())
+        mpaio_input_guard_hang_up (server->outbox.fd);
     }
 
   return TRUE;
@@ -502,6 +505,7 @@ server_handle (Server        *server,
     case MPAIO_MESSAGE_RESULT:
     case MPAIO_MESSAGE_ERROR:
     case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_NOT_SERVING:
     case MPAIO_MESSAGE_LAST:
     default:
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
@@ -561,6 +565,7 @@ mpaio_serve (GError **error)
     return FALSE;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  mpaio_input_guard_install ();
   server.memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_free);
   server.bindings = g_hash_table_new_full (NULL, NULL, NULL, binding_free);

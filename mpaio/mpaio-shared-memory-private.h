@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "mpaio-npy-private.h"
 #include "mpaio-shared-memory.h"
 
 #include "mpaio-internal-private.h"
@@ -21,5 +22,14 @@ gboolean           mpaio_shared_memory_allow_writes  (MpaioSharedMemory *self,
                                                        guint64            offset,
                                                        guint64            length,
                                                        gboolean           allow);
+
+MpaioSharedMemory *mpaio_shared_memory_new_for_fd    (int                fd,
+                                                       gsize              size,
+                                                       GError           **error);
+void               mpaio_shared_memory_set_array     (MpaioSharedMemory *self,
+                                                       MpaioArrayInfo    *array);
+const MpaioArrayInfo *mpaio_shared_memory_get_array  (MpaioSharedMemory *self);
+gboolean           mpaio_shared_memory_check_size    (MpaioSharedMemory *self,
+                                                       GError           **error);
 
 G_END_DECLS

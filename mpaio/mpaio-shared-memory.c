@@ -14,6 +14,8 @@
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-npy-private.h"
+#include "mpaio-seal-private.h"
 #include "mpaio-shared-memory-private.h"
 #include "mpaio-util-private.h"
 
@@ -27,8 +29,8 @@
  * [method@Mpaio.SharedMemory.get_writable_data] (C) or
  * [method@Mpaio.SharedMemory.write] (bindings), then
  * [method@Mpaio.SharedMemory.seal] it. Sealing makes the memory constant for
- * good: the kernel refuses any further write, the writable view is replaced by
- * a read-only one, and worker processes map it read-only. That is what makes
+ * good: the kernel refuses any further write, the writable view becomes
+ * read-only, and worker processes map it read-only. That is what makes
  * it safe to hand the same bytes to many processes at once.
  *
  * A memory is backed by a `memfd`, so it has no name that could leak in
@@ -58,6 +60,7 @@ struct _MpaioSharedMemory
   MpaioMapping *mapping;
   char         *name;
   guint64       id;
+  MpaioArrayInfo *array;          /* a file's layout, or NULL */
 
   guint         sealed : 1;
   guint         writable : 1;
@@ -137,6 +140,7 @@ mpaio_shared_memory_finalize (GObject *object)
   g_clear_pointer (&self->mapping, mapping_unref);
   mpaio_clear_fd (&self->fd);
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->array, mpaio_array_info_free);
 
   G_OBJECT_CLASS (mpaio_shared_memory_parent_class)->finalize (object);
 }
@@ -191,7 +195,7 @@ mpaio_shared_memory_class_init (MpaioSharedMemoryClass *klass)
                          (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioSharedMemory:sealed:
+   * MpaioSharedMemory:sealed: (getter is_sealed)
    *
    * Whether the memory is sealed: constant, and mapped read-only everywhere.
    */
@@ -201,7 +205,7 @@ mpaio_shared_memory_class_init (MpaioSharedMemoryClass *klass)
                           (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
-   * MpaioSharedMemory:writable:
+   * MpaioSharedMemory:writable: (getter is_writable)
    *
    * Whether this process can still write to the memory.
    */
@@ -373,24 +377,41 @@ mpaio_shared_memory_new_from_name (const char  *name,
   if (fd < 0 || fstat (fd, &st) < 0)
     {
       int errsv = errno;
+      g_autofree char *shown = mpaio_ellipsize (path);
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    _("Could not attach the shared memory “%s”: %s; check that it "
                      "exists and that this user may read it"),
-                   path, g_strerror (errsv));
+                   shown, g_strerror (errsv));
       return NULL;
     }
 
-  if (!check_size (st.st_size, error))
+  if (!(self = mpaio_shared_memory_new_for_fd (g_steal_fd (&fd), st.st_size, error)))
+    return NULL;
+  self->name = g_steal_pointer (&path);
+
+  return g_steal_pointer (&self);
+}
+
+/* Adopts @fd and maps its first @size bytes read-only: a memory that is
+ * constant by contract, attached or a file. */
+MpaioSharedMemory *
+mpaio_shared_memory_new_for_fd (int      fd,
+                                gsize    size,
+                                GError **error)
+{
+  g_autoptr(MpaioSharedMemory) self = NULL;
+  mpaio_autofd owned_fd = fd;
+
+  if (!check_size (size, error))
     return NULL;
 
   self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
-  self->size = st.st_size;
+  self->size = size;
   self->constant = TRUE;
-  self->name = g_steal_pointer (&path);
-  if (!(self->mapping = mapping_new (fd, self->size, FALSE, error)))
+  if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
     return NULL;
-  self->fd = g_steal_fd (&fd);
+  self->fd = g_steal_fd (&owned_fd);
 
   return g_steal_pointer (&self);
 }
@@ -405,29 +426,21 @@ mpaio_shared_memory_new_for_worker (int       fd,
                                     gboolean  output,
                                     GError  **error)
 {
-  g_autoptr(MpaioSharedMemory) self = NULL;
-  mpaio_autofd owned_fd = fd;
+  MpaioSharedMemory *self;
   struct stat st;
 
-  if (!check_size (size, error))
+  /* An input that shrank since the caller looked is mapped all the same:
+   * the chunk that reads past its end fails with the reason (see
+   * mpaio-input-guard.c), not the whole worker. */
+  if (fstat (fd, &st) == 0 && (guint64) st.st_size < size)
+    g_debug ("A memory of %zu bytes arrived with %" PRIu64, size, (guint64) st.st_size);
+
+  if (!(self = mpaio_shared_memory_new_for_fd (fd, size, error)))
     return NULL;
-
-  if (fstat (owned_fd, &st) < 0 || (guint64) st.st_size < size)
-    {
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_OUT_OF_RANGE,
-                   _("The shared memory received is smaller than announced"));
-      return NULL;
-    }
-
-  self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
-  self->size = size;
   self->constant = !output;
-  self->sealed = (fcntl (owned_fd, F_GET_SEALS) & F_SEAL_WRITE) != 0;
-  if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
-    return NULL;
-  self->fd = g_steal_fd (&owned_fd);
+  self->sealed = mpaio_seal_fd_is_constant (self->fd);
 
-  return g_steal_pointer (&self);
+  return self;
 }
 
 /* Makes the pages that hold [offset, offset + length) of an output memory
@@ -455,44 +468,13 @@ mpaio_shared_memory_allow_writes (MpaioSharedMemory *self,
   return mprotect ((gpointer) first, last - first, PROT_READ | (allow ? PROT_WRITE : 0)) == 0;
 }
 
-/**
- * mpaio_shared_memory_seal:
- * @self: a memory
- * @error: return location for a #GError
- *
- * Makes the memory constant for good.
- *
- * The writable view is unmapped and the kernel seals the memory against
- * writes, shrinking and growing; after that, this process and every worker
- * see it read-only. Sealing a sealed memory does nothing.
- *
- * Sealing fails with %MPAIO_ERROR_SEAL_FAILED while a writable view is
- * still in use: a #GBytes from [method@Mpaio.SharedMemory.dup_bytes], or a
- * writable mapping made elsewhere. Drop those views and try again. An
- * attached memory cannot be sealed (%MPAIO_ERROR_READ_ONLY).
- *
- * Returns: %TRUE if the memory is sealed
- */
-gboolean
-mpaio_shared_memory_seal (MpaioSharedMemory  *self,
-                          GError            **error)
+/* The old way, where the kernel cannot seal in place: unmap the writable
+ * view, seal against writes, map a read-only view. */
+static gboolean
+seal_remapping (MpaioSharedMemory  *self,
+                GError            **error)
 {
   const int seals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-  MpaioMapping *readonly;
-
-  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (self->sealed)
-    return TRUE;
-
-  if (!self->writable)
-    {
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY,
-                           _("Only a memory made by Mpaio can be sealed; an "
-                             "attached memory is constant by contract"));
-      return FALSE;
-    }
 
   if (!g_atomic_ref_count_compare (&self->mapping->ref_count, 1))
     {
@@ -518,11 +500,64 @@ mpaio_shared_memory_seal (MpaioSharedMemory  *self,
       return FALSE;
     }
 
-  readonly = mapping_new (self->fd, self->size, FALSE, error);
-  if (readonly == NULL)
+  self->mapping = mapping_new (self->fd, self->size, FALSE, error);
+  return self->mapping != NULL;
+}
+
+/**
+ * mpaio_shared_memory_seal:
+ * @self: a memory
+ * @error: return location for a #GError
+ *
+ * Makes the memory constant for good.
+ *
+ * The kernel seals the memory against writes, shrinking and growing, and
+ * this process's view of it becomes read-only; after that, this process and
+ * every worker see it read-only, and a write through the view faults.
+ * Sealing a sealed memory does nothing.
+ *
+ * The view stays where it was, with the pages this process already touched
+ * (on Linux 5.1 and later: `F_SEAL_FUTURE_WRITE`), so threads of an
+ * [class@Mpaio.ThreadPool] read them without faulting them in again; views
+ * from [method@Mpaio.SharedMemory.dup_bytes] stay valid. Older kernels
+ * replace the view by a new read-only one (`F_SEAL_WRITE`), which needs the
+ * #GBytes views released first.
+ *
+ * Sealing fails with %MPAIO_ERROR_SEAL_FAILED while another mapping of the
+ * memory, made from [method@Mpaio.SharedMemory.get_fd], is alive: unmap it
+ * and try again. An attached memory cannot be sealed
+ * (%MPAIO_ERROR_READ_ONLY).
+ *
+ * Returns: %TRUE if the memory is sealed
+ */
+gboolean
+mpaio_shared_memory_seal (MpaioSharedMemory  *self,
+                          GError            **error)
+{
+  MpaioSealKind kind;
+
+  g_return_val_if_fail (MPAIO_IS_SHARED_MEMORY (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->sealed)
+    return TRUE;
+
+  if (!self->writable)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_READ_ONLY,
+                           _("Only a memory made by Mpaio can be sealed; an "
+                             "attached memory is constant by contract"));
+      return FALSE;
+    }
+
+  kind = mpaio_seal_in_place (self->fd, self->mapping->data, self->size, error);
+  if (kind == MPAIO_SEAL_NONE)
+    return FALSE;
+  if (kind == MPAIO_SEAL_REMAPPED && !seal_remapping (self, error))
     return FALSE;
 
-  self->mapping = readonly;
+  g_debug ("Sealed a memory of %zu bytes %s", self->size,
+           kind == MPAIO_SEAL_IN_PLACE ? "in place" : "by remapping it");
   self->sealed = TRUE;
   self->writable = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEALED]);
@@ -592,7 +627,7 @@ mpaio_shared_memory_get_size (MpaioSharedMemory *self)
 }
 
 /**
- * mpaio_shared_memory_is_sealed:
+ * mpaio_shared_memory_is_sealed: (get-property sealed)
  * @self: a memory
  *
  * Tells whether the memory is sealed.
@@ -608,7 +643,7 @@ mpaio_shared_memory_is_sealed (MpaioSharedMemory *self)
 }
 
 /**
- * mpaio_shared_memory_is_writable:
+ * mpaio_shared_memory_is_writable: (get-property writable)
  * @self: a memory
  *
  * Tells whether this process can write to the memory.
@@ -681,7 +716,8 @@ mpaio_shared_memory_get_data (MpaioSharedMemory *self)
  * @self: a writable memory
  *
  * Gets the writable mapping of the memory, to fill it from C before sealing.
- * The pointer is invalid once [method@Mpaio.SharedMemory.seal] succeeds.
+ * Once [method@Mpaio.SharedMemory.seal] succeeds, do not write through the
+ * pointer any more: use [method@Mpaio.SharedMemory.get_data] to read.
  *
  * Returns: (nullable): the mapped bytes, or %NULL if the memory is sealed or
  *   attached
@@ -737,4 +773,19 @@ gboolean
 mpaio_shared_memory_is_constant (MpaioSharedMemory *self)
 {
   return self->sealed || self->constant;
+}
+
+/* Takes @array: the layout of the array the memory holds. */
+void
+mpaio_shared_memory_set_array (MpaioSharedMemory *self,
+                               MpaioArrayInfo    *array)
+{
+  g_clear_pointer (&self->array, mpaio_array_info_free);
+  self->array = array;
+}
+
+const MpaioArrayInfo *
+mpaio_shared_memory_get_array (MpaioSharedMemory *self)
+{
+  return self->array;
 }

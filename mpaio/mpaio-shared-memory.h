@@ -26,6 +26,16 @@ MPAIO_AVAILABLE_IN_ALL
 MpaioSharedMemory *mpaio_shared_memory_new_from_name   (const char         *name,
                                                         GError            **error);
 MPAIO_AVAILABLE_IN_ALL
+MpaioSharedMemory *mpaio_shared_memory_new_for_file    (GFile              *file,
+                                                        const char         *dtype,
+                                                        guint64             offset,
+                                                        GError            **error);
+MPAIO_AVAILABLE_IN_ALL
+MpaioSharedMemory *mpaio_shared_memory_new_for_path    (const char         *path,
+                                                        const char         *dtype,
+                                                        guint64             offset,
+                                                        GError            **error);
+MPAIO_AVAILABLE_IN_ALL
 gboolean           mpaio_shared_memory_seal            (MpaioSharedMemory  *self,
                                                         GError            **error);
 MPAIO_AVAILABLE_IN_ALL
@@ -53,5 +63,14 @@ GBytes            *mpaio_shared_memory_dup_bytes       (MpaioSharedMemory  *self
                                                         guint64             offset,
                                                         guint64             length,
                                                         GError            **error);
+MPAIO_AVAILABLE_IN_ALL
+const char        *mpaio_shared_memory_get_dtype       (MpaioSharedMemory  *self);
+MPAIO_AVAILABLE_IN_ALL
+const guint64     *mpaio_shared_memory_get_shape       (MpaioSharedMemory  *self,
+                                                        guint              *n_dims);
+MPAIO_AVAILABLE_IN_ALL
+guint64            mpaio_shared_memory_get_array_offset (MpaioSharedMemory *self);
+MPAIO_AVAILABLE_IN_ALL
+guint64            mpaio_shared_memory_get_n_elements  (MpaioSharedMemory  *self);
 
 G_END_DECLS

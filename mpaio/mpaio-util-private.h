@@ -39,4 +39,9 @@ mpaio_destroy_source (GSource **source)
 
 #define mpaio_autofd g_auto(MpaioFd)
 
+/* How many characters of a caller's text an error message quotes. */
+#define MPAIO_ELLIPSIZE_CHARS 80
+
+char *mpaio_ellipsize (const char *text);
+
 G_END_DECLS

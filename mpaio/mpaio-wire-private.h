@@ -32,6 +32,7 @@ typedef enum
   MPAIO_MESSAGE_RESULT,         /* child → parent */
   MPAIO_MESSAGE_ERROR,          /* child → parent */
   MPAIO_MESSAGE_LARGE,          /* either way, with one fd */
+  MPAIO_MESSAGE_NOT_SERVING,    /* child → parent */
   MPAIO_MESSAGE_LAST
 } MpaioMessageKind;
 
@@ -206,6 +207,11 @@ MPAIO_INTERNAL
 gboolean  mpaio_wire_error_parse   (GVariant               *body,
                                     MpaioWireError         *error_body,
                                     GError                **error);
+MPAIO_INTERNAL
+GVariant *mpaio_wire_not_serving_build (void);
+MPAIO_INTERNAL
+gboolean  mpaio_wire_not_serving_parse (GVariant               *body,
+                                        GError                **error);
 MPAIO_INTERNAL
 GError   *mpaio_wire_error_to_gerror (const MpaioWireError *error_body);
 MPAIO_INTERNAL

@@ -52,6 +52,8 @@ static const MessageInfo messages[MPAIO_MESSAGE_LAST] = {
   [MPAIO_MESSAGE_ERROR] = { "ERROR", "(utsis)", FALSE, TRUE },
   /* size of the message in the fd */
   [MPAIO_MESSAGE_LARGE] = { "LARGE", "(t)", TRUE, TRUE },
+  /* nothing: started as a worker, the process will not serve */
+  [MPAIO_MESSAGE_NOT_SERVING] = { "NOT_SERVING", "()", FALSE, TRUE },
 };
 
 static gboolean
@@ -366,6 +368,19 @@ mpaio_wire_error_parse (GVariant        *body,
   g_variant_get (body, "(ut&si&s)", &error_body->binding_id, &error_body->chunk,
                  &error_body->domain, &error_body->code, &error_body->message);
   return TRUE;
+}
+
+GVariant *
+mpaio_wire_not_serving_build (void)
+{
+  return g_variant_new ("()");
+}
+
+gboolean
+mpaio_wire_not_serving_parse (GVariant  *body,
+                              GError   **error)
+{
+  return check_body (body, MPAIO_MESSAGE_NOT_SERVING, error);
 }
 
 /* The caller's quark for an error domain a worker names. Bindings and Vala

@@ -48,6 +48,7 @@ MpaioWorkerProcess *mpaio_worker_process_spawn      (const char * const         
                                                      GError                           **error);
 void                mpaio_worker_process_free       (MpaioWorkerProcess *self);
 GPid                mpaio_worker_process_get_pid    (MpaioWorkerProcess *self);
+GSubprocess        *mpaio_worker_process_get_subprocess (MpaioWorkerProcess *self);
 void                mpaio_worker_process_set_pid    (MpaioWorkerProcess *self,
                                                      GPid                pid);
 gboolean            mpaio_worker_process_is_open    (MpaioWorkerProcess *self);

@@ -75,6 +75,12 @@ mpaio_worker_process_get_pid (MpaioWorkerProcess *self)
   return self->pid;
 }
 
+GSubprocess *
+mpaio_worker_process_get_subprocess (MpaioWorkerProcess *self)
+{
+  return self->subprocess;
+}
+
 /* The process may have been reaped before its pid was read: then its
  * HELLO names it. */
 void

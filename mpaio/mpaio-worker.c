@@ -5,6 +5,7 @@
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-util-private.h"
 #include "mpaio-worker-private.h"
 
 /**
@@ -19,7 +20,9 @@
  *   #GVariant (or fails with a #GError);
  * - [vfunc@Mpaio.Worker.process_callback] runs in the caller's process, on
  *   the main context the run was started from, once per chunk, with the
- *   chunk's index and result. This is where results are combined.
+ *   chunk's index and result. This is where results are combined. To
+ *   fail the run from there, with a #GError of your own, implement
+ *   [vfunc@Mpaio.Worker.process_callback_full] instead.
  *
  * Code never crosses between processes. The worker process rebuilds the
  * worker from its type name and the values of its readable and writable
@@ -71,9 +74,11 @@ mpaio_worker_process (MpaioWorker  *self,
   iface = MPAIO_WORKER_GET_IFACE (self);
   if (iface->process == NULL)
     {
+      g_autofree char *shown = mpaio_ellipsize (G_OBJECT_TYPE_NAME (self));
+
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNKNOWN_WORKER_TYPE,
                    _("%s does not implement the process method of MpaioWorker"),
-                   G_OBJECT_TYPE_NAME (self));
+                   shown);
       return NULL;
     }
 
@@ -86,10 +91,14 @@ mpaio_worker_process (MpaioWorker  *self,
     }
 
   if (local_error == NULL)
-    g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
-                 _("%s returned no result and no error for chunk %" PRIu64
-                   "; return a GVariant, or set the error"),
-                 G_OBJECT_TYPE_NAME (self), mpaio_chunk_get_index (chunk));
+    {
+      g_autofree char *shown = mpaio_ellipsize (G_OBJECT_TYPE_NAME (self));
+
+      g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
+                   _("%s returned no result and no error for chunk %" PRIu64
+                     "; return a GVariant, or set the error"),
+                   shown, mpaio_chunk_get_index (chunk));
+    }
 
   g_propagate_error (error, g_steal_pointer (&local_error));
   return NULL;
@@ -101,22 +110,80 @@ mpaio_worker_process (MpaioWorker  *self,
  * @chunk_index: the index of the chunk in its iterator
  * @result: the chunk's result
  *
- * Hands one chunk's result to the worker. Orchestrators call this on the
- * main context the run was started from, in the order chunks complete.
+ * Hands one chunk's result to the worker, as
+ * [method@Mpaio.Worker.process_callback_full] does, but cannot say that it
+ * failed: a failure is only logged as a warning.
  */
 void
 mpaio_worker_process_callback (MpaioWorker *self,
                                guint64      chunk_index,
                                GVariant    *result)
 {
-  MpaioWorkerInterface *iface;
+  g_autoptr(GError) error = NULL;
 
-  g_return_if_fail (MPAIO_IS_WORKER (self));
-  g_return_if_fail (result != NULL);
+  if (!mpaio_worker_process_callback_full (self, chunk_index, result, &error) && error != NULL)
+    g_warning ("%s; call mpaio_worker_process_callback_full() to handle the error",
+               error->message);
+}
+
+/**
+ * mpaio_worker_process_callback_full:
+ * @self: a worker
+ * @chunk_index: the index of the chunk in its iterator
+ * @result: the chunk's result
+ * @error: return location for a #GError
+ *
+ * Hands one chunk's result to the worker, which may fail the run.
+ * Orchestrators call this on the main context the run was started from, in
+ * the order chunks complete; a failure ends the run with @error, and results
+ * delivered before it stay delivered.
+ *
+ * A worker implements either this virtual method, to be able to fail, or
+ * [vfunc@Mpaio.Worker.process_callback]; the method calls whichever it has.
+ * Bindings fail a run from their callback this way: implement
+ * `process_callback_full` and raise (Python) or throw (JavaScript) a
+ * `GLib.Error`.
+ *
+ * Returns: %TRUE if the worker took the result; %FALSE with @error set if
+ *   it failed the run. A worker that returns %FALSE without an error gets
+ *   %MPAIO_ERROR_FAILED.
+ */
+gboolean
+mpaio_worker_process_callback_full (MpaioWorker  *self,
+                                    guint64       chunk_index,
+                                    GVariant     *result,
+                                    GError      **error)
+{
+  MpaioWorkerInterface *iface;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (MPAIO_IS_WORKER (self), FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   iface = MPAIO_WORKER_GET_IFACE (self);
-  if (iface->process_callback != NULL)
-    iface->process_callback (self, chunk_index, result);
+  if (iface->process_callback_full == NULL)
+    {
+      if (iface->process_callback != NULL)
+        iface->process_callback (self, chunk_index, result);
+      return TRUE;
+    }
+
+  if (iface->process_callback_full (self, chunk_index, result, &local_error))
+    return TRUE;
+
+  if (local_error == NULL)
+    {
+      g_autofree char *shown = mpaio_ellipsize (G_OBJECT_TYPE_NAME (self));
+
+      g_set_error (&local_error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+                   _("%s failed in process_callback_full for chunk %" PRIu64
+                     " without saying why; set the error"),
+                   shown, chunk_index);
+    }
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 /**
@@ -315,12 +382,14 @@ mpaio_worker_serialize (MpaioWorker  *self,
 
       if (signature_for_type (pspec->value_type) == NULL)
         {
+          g_autofree char *shown = mpaio_ellipsize (G_OBJECT_TYPE_NAME (self));
+
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNSERIALIZABLE_PROPERTY,
                        _("The property “%s” of %s has the type %s, which cannot be "
                          "sent to a worker process; use a property of a basic type "
                          "(number, boolean, string, string array, bytes or GVariant), "
                          "or leave it at its default"),
-                       pspec->name, G_OBJECT_TYPE_NAME (self), g_type_name (pspec->value_type));
+                       pspec->name, shown, g_type_name (pspec->value_type));
           return NULL;
         }
 
@@ -340,20 +409,24 @@ lookup_worker_type (const char  *name,
 
   if (type == G_TYPE_INVALID)
     {
+      g_autofree char *shown = mpaio_ellipsize (name);
+
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNKNOWN_WORKER_TYPE,
                    _("The worker process does not know the type “%s”; register it "
                      "before serving (g_type_ensure() in C, a class with an explicit "
                      "type name defined at module level in Python or JavaScript)"),
-                   name);
+                   shown);
       return G_TYPE_INVALID;
     }
 
   if (!G_TYPE_IS_INSTANTIATABLE (type) || !g_type_is_a (type, G_TYPE_OBJECT) || G_TYPE_IS_ABSTRACT (type) ||
       !g_type_is_a (type, MPAIO_TYPE_WORKER))
     {
+      g_autofree char *shown = mpaio_ellipsize (name);
+
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNKNOWN_WORKER_TYPE,
                    _("The type “%s” is not an instantiable GObject that implements MpaioWorker"),
-                   name);
+                   shown);
       return G_TYPE_INVALID;
     }
 
@@ -393,10 +466,13 @@ mpaio_worker_new_from_spec (GVariant  *spec,
       if (signature == NULL || !is_crossing_property (pspec) ||
           !g_variant_is_of_type (variant, G_VARIANT_TYPE (signature)))
         {
+          g_autofree char *shown_name = mpaio_ellipsize (name);
+          g_autofree char *shown_type = mpaio_ellipsize (type_name);
+
           g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_UNSERIALIZABLE_PROPERTY,
                        _("The worker process cannot set the property “%s” of %s; the "
                          "type in the worker process differs from the caller's"),
-                       name, type_name);
+                       shown_name, shown_type);
           g_variant_unref (variant);
           return NULL;
         }

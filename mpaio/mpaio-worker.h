@@ -22,6 +22,9 @@ G_DECLARE_INTERFACE (MpaioWorker, mpaio_worker, MPAIO, WORKER, GObject)
  *   on the main context the run was started from
  * @dup_result_type: returns the type every result must have, or %NULL to
  *   accept any
+ * @process_callback_full: like @process_callback, but may fail the run:
+ *   returns %FALSE with an error to end the run with that error. When set,
+ *   it is called instead of @process_callback
  *
  * The virtual methods of a worker. Only @process is required.
  */
@@ -36,6 +39,12 @@ struct _MpaioWorkerInterface
                                      guint64       chunk_index,
                                      GVariant     *result);
   GVariantType *(*dup_result_type)  (MpaioWorker  *self);
+
+  /* Appended: implementations built against older headers stay valid. */
+  gboolean      (*process_callback_full) (MpaioWorker  *self,
+                                          guint64       chunk_index,
+                                          GVariant     *result,
+                                          GError      **error);
 };
 
 MPAIO_AVAILABLE_IN_ALL
@@ -46,6 +55,11 @@ MPAIO_AVAILABLE_IN_ALL
 void          mpaio_worker_process_callback (MpaioWorker  *self,
                                              guint64       chunk_index,
                                              GVariant     *result);
+MPAIO_AVAILABLE_IN_ALL
+gboolean      mpaio_worker_process_callback_full (MpaioWorker  *self,
+                                                  guint64       chunk_index,
+                                                  GVariant     *result,
+                                                  GError      **error);
 MPAIO_AVAILABLE_IN_ALL
 GVariantType *mpaio_worker_dup_result_type  (MpaioWorker  *self);
 MPAIO_AVAILABLE_IN_ALL

@@ -755,6 +755,7 @@ handle (Hostile      *self,
     case MPAIO_MESSAGE_RESULT:
     case MPAIO_MESSAGE_ERROR:
     case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_NOT_SERVING:
     case MPAIO_MESSAGE_LAST:
     default:
       die ("The pool sent a message that only workers send", 0);

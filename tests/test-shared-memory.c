@@ -161,14 +161,103 @@ test_seal_with_live_view (void)
   GBytes *view = mpaio_shared_memory_dup_bytes (memory, 0, 64, &error);
 
   g_assert_no_error (error);
-  g_assert_false (mpaio_shared_memory_seal (memory, &error));
-  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SEAL_FAILED);
-  g_clear_error (&error);
-  g_assert_true (mpaio_shared_memory_is_writable (memory));
+  ((guint8 *) mpaio_shared_memory_get_writable_data (memory))[3] = 5;
 
-  g_bytes_unref (view);
+  /* Sealing in place keeps the view valid; it is read-only now. */
   g_assert_true (mpaio_shared_memory_seal (memory, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (((const guint8 *) g_bytes_get_data (view, NULL))[3], ==, 5);
+  g_bytes_unref (view);
+}
+
+/* Whether every page of [data, data + size) is in this process's page
+ * tables (bit 63 of its /proc/self/pagemap entry), touched or not. */
+static gboolean
+pages_present (gconstpointer data,
+               gsize         size)
+{
+  gsize page_size = sysconf (_SC_PAGESIZE);
+  gsize n_pages = size / page_size;
+  g_autofree guint64 *entries = g_new (guint64, n_pages);
+  off_t offset = (guintptr) data / page_size * sizeof (guint64);
+  int fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  gssize n_read;
+
+  g_assert_cmpint (fd, >=, 0);
+  n_read = pread (fd, entries, n_pages * sizeof (guint64), offset);
+  close (fd);
+  g_assert_cmpint (n_read, ==, n_pages * sizeof (guint64));
+
+  for (gsize i = 0; i < n_pages; i++)
+    if ((entries[i] & (G_GUINT64_CONSTANT (1) << 63)) == 0)
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+test_seal_keeps_pages (void)
+{
+  const gsize size = 2 * 1024 * 1024;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (size, &error);
+  guint8 *data = mpaio_shared_memory_get_writable_data (memory);
+
+  g_assert_no_error (error);
+  memset (data, 1, size);
+  g_assert_true (pages_present (data, size));
+
+  /* The same view, still in the page tables: a thread pool reading it
+   * after sealing pays no page fault for what the caller filled. */
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_no_error (error);
+  g_assert_true (mpaio_shared_memory_get_data (memory) == data);
+  g_assert_true (pages_present (data, size));
+}
+
+static void
+test_write_after_seal_faults (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (4096, &error);
+  guint8 *data = mpaio_shared_memory_get_writable_data (memory);
+
+  if (g_test_subprocess ())
+    {
+      g_assert_true (mpaio_shared_memory_seal (memory, &error));
+      data[0] = 1;  /* faults: the caller's view is read-only now */
+      g_test_message ("the write went through");
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout_unmatched ("*went through*");
+}
+
+/* Everything a process holding the fd could try, after sealing. */
+static void
+test_sealed_fd_refuses_writes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) memory = mpaio_shared_memory_new (4096, &error);
+  int fd = mpaio_shared_memory_get_fd (memory);
+  gpointer view;
+
+  g_assert_true (mpaio_shared_memory_seal (memory, &error));
+  g_assert_true (mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
+  g_assert_cmpint (pwrite (fd, "x", 1, 0), <, 0);
+  g_assert_cmpint (ftruncate (fd, 0), <, 0);
+  g_assert_cmpint (ftruncate (fd, 8192), <, 0);
+
+  view = mmap (NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  g_assert_true (view != MAP_FAILED);
+  g_assert_cmpint (mprotect (view, 4096, PROT_READ | PROT_WRITE), <, 0);
+  munmap (view, 4096);
+
+  /* And no seal can be taken off. */
+  g_assert_cmpint (fcntl (fd, F_ADD_SEALS, 0), <, 0);
+  g_assert_cmpint (fcntl (fd, F_GET_SEALS) & F_SEAL_SEAL, !=, 0);
 }
 
 static void
@@ -254,8 +343,11 @@ main (int   argc,
   g_test_add_func ("/mpaio/shared-memory/from-bytes", test_from_bytes);
   g_test_add_func ("/mpaio/shared-memory/view-outlives-memory", test_view_outlives_memory);
   g_test_add_func ("/mpaio/shared-memory/view-out-of-range", test_view_out_of_range);
-  g_test_add_func ("/mpaio/shared-memory/seal-with-live-view", test_seal_with_live_view);
+  g_test_add_func ("/mpaio/shared-memory/seal-keeps-live-view", test_seal_with_live_view);
   g_test_add_func ("/mpaio/shared-memory/seal-with-foreign-mapping", test_seal_with_foreign_mapping);
+  g_test_add_func ("/mpaio/shared-memory/seal-keeps-pages", test_seal_keeps_pages);
+  g_test_add_func ("/mpaio/shared-memory/write-after-seal-faults", test_write_after_seal_faults);
+  g_test_add_func ("/mpaio/shared-memory/sealed-fd-refuses-writes", test_sealed_fd_refuses_writes);
   g_test_add_func ("/mpaio/shared-memory/attach-by-name", test_attach_by_name);
   g_test_add_func ("/mpaio/shared-memory/attach-missing-name", test_attach_missing_name);
 

@@ -489,6 +489,16 @@ test_body_error_strange_domain (void)
 
 /* Takes @error by address: it is read after the call that sets it. */
 static void
+test_body_not_serving (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) body = through_wire (MPAIO_MESSAGE_NOT_SERVING, mpaio_wire_not_serving_build ());
+
+  g_assert_true (mpaio_wire_not_serving_parse (body, &error));
+  g_assert_no_error (error);
+}
+
+static void
 assert_rejected (gboolean   ok,
                  GError   **error)
 {
@@ -527,6 +537,7 @@ test_body_reject_wrong_type (void)
   CHECK (mpaio_wire_result_parse (wrong, &result, &error));
   g_assert_null (result.values);
   CHECK (mpaio_wire_error_parse (wrong, &reply, &error));
+  CHECK (mpaio_wire_not_serving_parse (wrong, &error));
 #undef CHECK
 }
 
@@ -608,6 +619,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/wire/body/result", test_body_result);
   g_test_add_func ("/mpaio/wire/body/error", test_body_error);
   g_test_add_func ("/mpaio/wire/body/error-strange-domain", test_body_error_strange_domain);
+  g_test_add_func ("/mpaio/wire/body/not-serving", test_body_not_serving);
   g_test_add_func ("/mpaio/wire/body/reject/wrong-type", test_body_reject_wrong_type);
   g_test_add_func ("/mpaio/wire/body/reject/bounds", test_body_reject_bounds);
   g_test_add_func ("/mpaio/wire/kind-directions", test_kind_directions);

@@ -4,6 +4,7 @@
  * Native baseline peer for the Mpaio benchmarks.
  *
  *   c-peer --mode serial|openmp --workload startup|small|sum|mix [--workers N]
+ *          [--elements N] [--chunks C]
  *
  * serial: one thread, a plain loop over the chunks (always prints workers=1).
  * openmp: `#pragma omp parallel for` over the chunks on N threads, with a
@@ -11,7 +12,9 @@
  *
  * Prints one line: WORKLOAD workers=N chunks=C result=R seconds=S
  * and exits non-zero when the result is wrong.  The time covers the thread
- * team start-up and all the chunks, not filling the array.
+ * team start-up and all the chunks, not filling the array.  --elements and
+ * --chunks resize a sum workload (the array 1..N in C chunks) for
+ * bench/compare --curves.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -24,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "peer-util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -46,15 +51,6 @@ static const Workload workloads[] = {
   { "sum", 100000000, 8, 0, KERNEL_SUM, UINT64_C (5000000050000000) },
   { "mix", 4000000, 8, 0, KERNEL_MIX, UINT64_C (17859751705182148732) },
 };
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 static uint64_t
 mix64 (uint64_t x)
@@ -154,7 +150,7 @@ usage (const char *argv0)
 {
   fprintf (stderr,
            "usage: %s --mode serial|openmp --workload startup|small|sum|mix "
-           "[--workers N]\n",
+           "[--workers N] [--elements N] [--chunks C]\n",
            argv0);
   exit (2);
 }
@@ -165,7 +161,9 @@ main (int argc, char **argv)
   const char *mode = "serial";
   const char *workload_name = NULL;
   const Workload *w = NULL;
+  Workload resized;
   long workers = sysconf (_SC_NPROCESSORS_ONLN);
+  long n_elements = 0, n_chunks_wanted = 0;
   size_t n_chunks;
   void *data;
   uint64_t result = 0;
@@ -178,25 +176,34 @@ main (int argc, char **argv)
       else if (strcmp (argv[i], "--workload") == 0 && i + 1 < argc)
         workload_name = argv[++i];
       else if (strcmp (argv[i], "--workers") == 0 && i + 1 < argc)
-        {
-          char *end;
-
-          errno = 0;
-          workers = strtol (argv[++i], &end, 10);
-          if (errno != 0 || *end != '\0' || workers < 1 || workers > 4096)
-            usage (argv[0]);
-        }
+        workers = parse_count (argv[++i], 4096);
+      else if (strcmp (argv[i], "--elements") == 0 && i + 1 < argc)
+        n_elements = parse_count (argv[++i], (long) (SIZE_MAX / 16));
+      else if (strcmp (argv[i], "--chunks") == 0 && i + 1 < argc)
+        n_chunks_wanted = parse_count (argv[++i], (long) (SIZE_MAX / 16));
       else
+        usage (argv[0]);
+      if (workers < 0 || n_elements < 0 || n_chunks_wanted < 0)
         usage (argv[0]);
     }
 
   for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
     if (workload_name != NULL && strcmp (workload_name, workloads[i].name) == 0)
       w = &workloads[i];
-  if (w == NULL)
+  if (w == NULL || (n_elements > 0 && w->kernel != KERNEL_SUM))
     usage (argv[0]);
   if (workers < 1)
     workers = 1;
+
+  resized = *w;
+  if (n_elements > 0)
+    {
+      resized.n_elements = (size_t) n_elements;
+      resized.expected = sum_to (resized.n_elements);
+    }
+  if (n_chunks_wanted > 0)
+    resized.n_chunks = (size_t) n_chunks_wanted;
+  w = &resized;
 
   n_chunks = w->n_chunks != 0 ? w->n_chunks : w->n_elements / w->chunk_size;
 

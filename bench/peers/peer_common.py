@@ -8,6 +8,7 @@ output line are the same for every peer, native or Python:
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -38,13 +39,28 @@ WORKLOADS = {
 
 
 def parse_args(description):
+    """The workload and the worker count; --elements N and --chunks C
+    resize a sum workload to the array 1..N in C chunks."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--workload", required=True, choices=list(WORKLOADS))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--elements", type=int, help="sum 1..N instead")
+    parser.add_argument("--chunks", type=int, help="cut the array in C chunks")
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    return WORKLOADS[args.workload], args.workers
+    workload = WORKLOADS[args.workload]
+    if args.elements is not None:
+        if args.elements < 1 or workload.kernel != "sum":
+            parser.error("--elements needs a positive count and a sum workload")
+        workload = dataclasses.replace(
+            workload, n_elements=args.elements,
+            expected=args.elements * (args.elements + 1) // 2 % 2**64)
+    if args.chunks is not None:
+        if args.chunks < 1:
+            parser.error("--chunks must be at least 1")
+        workload = dataclasses.replace(workload, n_chunks=args.chunks)
+    return workload, args.workers
 
 
 def chunk_bounds(workload):
@@ -70,7 +86,10 @@ def create_filled_shm(workload):
     shm = shared_memory.SharedMemory(create=True,
                                      size=workload.n_elements * dtype.itemsize)
     array = np.ndarray((workload.n_elements,), dtype=dtype, buffer=shm.buf)
-    array[:] = np.arange(1, workload.n_elements + 1, dtype=dtype)
+    block = 1 << 22  # no temporary as large as the array
+    for start in range(0, workload.n_elements, block):
+        end = min(start + block, workload.n_elements)
+        array[start:end] = np.arange(start + 1, end + 1, dtype=dtype)
     del array  # no exported buffer may outlive shm.close()
     return shm
 

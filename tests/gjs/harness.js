@@ -12,6 +12,7 @@ import System from 'system';
 Gio._promisify(Mpaio.Orchestrator.prototype, 'run_async', 'run_finish');
 Gio._promisify(Mpaio.ProcessPool.prototype, 'start_async', 'start_finish');
 Gio._promisify(Mpaio.ProcessPool.prototype, 'shutdown_async', 'shutdown_finish');
+Gio._promisify(Gio.Subprocess.prototype, 'communicate_utf8_async', 'communicate_utf8_finish');
 
 const tests = [];
 
@@ -80,6 +81,16 @@ export function assertMessage(error, ...fragments) {
         assert(error.message.includes(fragment),
             `expected the message to contain ${JSON.stringify(fragment)}: ${error.message}`);
     }
+}
+
+// Runs this very gjs with `args`; resolves to its exit status and output.
+export async function runGjs(...args) {
+    const gjs = GLib.file_read_link('/proc/self/exe');
+    const process = Gio.Subprocess.new([gjs, ...args],
+        Gio.SubprocessFlags.STDOUT_PIPE | Gio.SubprocessFlags.STDERR_PIPE);
+    const [stdout, stderr] = await process.communicate_utf8_async(null, null);
+
+    return {status: process.get_exit_status(), stdout, stderr};
 }
 
 // Returns what `promise` rejects with; fails if it resolves.

@@ -3,23 +3,14 @@
 // Runs examples/gjs/sum-and-concat.js (its path is the first argument), on
 // a smaller array, and checks what it prints.
 
-import GLib from 'gi://GLib';
-import Gio from 'gi://Gio';
 import System from 'system';
 
-import {test, run, assert, assertEqual} from './harness.js';
-
-Gio._promisify(Gio.Subprocess.prototype, 'communicate_utf8_async', 'communicate_utf8_finish');
+import {test, run, assert, assertEqual, runGjs} from './harness.js';
 
 const [example] = System.programArgs;
-const gjs = GLib.file_read_link('/proc/self/exe');
 
-async function runExample(...args) {
-    const process = Gio.Subprocess.new([gjs, '-m', example, ...args],
-        Gio.SubprocessFlags.STDOUT_PIPE | Gio.SubprocessFlags.STDERR_PIPE);
-    const [stdout, stderr] = await process.communicate_utf8_async(null, null);
-
-    return {status: process.get_exit_status(), stdout, stderr};
+function runExample(...args) {
+    return runGjs('-m', example, ...args);
 }
 
 test('the example sums, concatenates in order and times one run on two workers', async () => {

@@ -210,3 +210,26 @@ export const Failing = GObject.registerClass({
             throw new Error('the callback failed');
     }
 });
+
+const MpaioJs = imports.mpaio;
+
+// A Failing registered with MpaioJs.registerWorker(): exceptions carry the
+// worker's stack, and a vfunc_process_callback() exception fails the run. One
+// more mode: 'string' throws a string.
+export const JsFailing = MpaioJs.registerWorker({
+    GTypeName: 'MpaioGjsTestJsFailing',
+}, class JsFailing extends Failing {
+    vfunc_process(chunk) {
+        const index = chunk.get_index();
+
+        if (this.mode === 'string' && (this.failOn < 0 || index === this.failOn))
+            throw `chunk ${index} threw a string`;  // eslint-disable-line no-throw-literal
+        return super.vfunc_process(chunk);
+    }
+
+    vfunc_process_callback(chunkIndex) {
+        this.delivered.push(chunkIndex);
+        if (this.mode === 'callback-throws')
+            throw new RangeError(`the callback failed on chunk ${chunkIndex}`);
+    }
+});

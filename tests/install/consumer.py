@@ -30,5 +30,7 @@ with Mpaio.ProcessPool.new(2) as pool:
     orchestrator = Mpaio.Orchestrator.new(pool)
     orchestrator.add(worker, Mpaio.DataIterator.new_for_dtype(memory, '<i8', 1000, 100))
     orchestrator.run()
-print(worker.total)
-sys.exit(0 if worker.total == 500500 else 1)
+    # map() needs the overrides' private modules to be installed as well.
+    sums = pool.map(numpy.sum, numpy.arange(1, 1001), chunk_size=500)
+print(worker.total, sums)
+sys.exit(0 if worker.total == 500500 and sums == [125250, 375250] else 1)

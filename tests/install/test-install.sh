@@ -15,12 +15,19 @@ trap 'rm -rf "$destdir"' EXIT
 
 meson install -C "$build_dir" --destdir "$destdir" --no-rebuild --quiet >/dev/null
 
-prefix=$(meson introspect "$build_dir" --buildoptions |
-         /usr/bin/python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
-libdir=$(meson introspect "$build_dir" --buildoptions |
-         /usr/bin/python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')
+# The value of a build option of the build being installed.
+build_option() {
+  meson introspect "$build_dir" --buildoptions |
+    /usr/bin/python3 -c 'import json, sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]))' "$1"
+}
+
+prefix=$(build_option prefix)
+libdir=$(build_option libdir)
+datadir=$(build_option datadir)
 root=$destdir$prefix
 [[ $libdir = /* ]] || libdir=$prefix/$libdir
+[[ $datadir = /* ]] || datadir=$prefix/$datadir
 
 # The files went to $destdir$prefix instead of $prefix: say so in the .pc.
 sed -i "s|^prefix=.*|prefix=$root|" "$destdir$libdir/pkgconfig/mpaio-1.pc"
@@ -42,8 +49,8 @@ if [ -e "$GI_TYPELIB_PATH/Mpaio-1.typelib" ]; then
     /usr/bin/python3 -c "import gi; gi.require_version('Mpaio', '1'); from gi.repository import Mpaio; Mpaio.SharedMemory.new(8)"
     echo "ok 2 Python with the installed typelib (the overrides are not built: -Dbindings=disabled)"
   fi
-  gjs -m "$here/consumer.js" | sed 's/^/# /'
-  echo "ok 3 GJS with the installed typelib"
+  GJS_PATH=$destdir$datadir/gjs-1.0 gjs -m "$here/consumer.js" | sed 's/^/# /'
+  echo "ok 3 GJS with the installed typelib and MpaioJs"
   echo "1..3"
 else
   echo "1..1"

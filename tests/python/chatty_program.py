@@ -8,6 +8,7 @@ Its workers are this program again; they print, or raise ValueError('boom').
 
 import atexit
 import sys
+import traceback
 
 import gi
 
@@ -47,8 +48,8 @@ if __name__ == '__main__':
                          Mpaio.DataIterator.new_for_dtype(memory, '<i8', 4, 2))
         try:
             orchestrator.run()
-        except GLib.Error as error:
-            print(f'caller says: {error.message}', file=sys.stderr)
+        except ValueError:
+            traceback.print_exc()       # with the worker's traceback as its cause
             status = 1
         print('caller says: run over', flush=True)
     sys.exit(status)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Errors from Python: worker exceptions, bad results and bad input all
-arrive as GLib.Error, and none of them breaks the pool."""
+"""Errors from Python: worker exceptions arrive as their own class with the
+remote traceback, bad results and bad input as GLib.Error, and none of them
+breaks the pool."""
 
 import unittest
 
@@ -28,26 +29,76 @@ class TestWorkerExceptions(tw.TestCase):
             self.run_workers((tw.Fail(**properties), tw.first_chunk_iterator()))
         return context
 
-    def test_exception_becomes_worker_failed(self):
-        context = self.run_failing(exception='ValueError', message='boom')
+    def run_raising(self, exception_class, **properties):
+        with self.assertRaises(exception_class) as context:
+            self.run_workers((tw.Fail(**properties), tw.first_chunk_iterator()))
+        return context.exception
 
-        self.assertMpaioError(context, Mpaio.Error.WORKER_FAILED)
-        message = context.exception.message
-        self.assertTrue(message.startswith('MpaioTestFail failed on chunk 0 '), message)
-        self.assertTrue(message.endswith(': ValueError: boom'), message)
+    def test_exception_keeps_its_class_and_args(self):
+        exception = self.run_raising(ValueError, exception='ValueError', message='boom')
 
-    def test_exception_class_is_named_with_its_module(self):
-        context = self.run_failing(exception='CustomError', message='not good')
+        self.assertIs(type(exception), ValueError)
+        self.assertEqual(exception.args, ('boom',))
 
-        self.assertMpaioError(context, Mpaio.Error.WORKER_FAILED)
-        self.assertTrue(context.exception.message.endswith(
-            ': testworkers.CustomError: not good'), context.exception.message)
+    def test_remote_traceback_is_the_cause(self):
+        exception = self.run_raising(ValueError, exception='ValueError', message='boom')
+
+        cause = exception.__cause__
+        self.assertIsInstance(cause, Mpaio.RemoteTraceback)
+        self.assertTrue(exception.__suppress_context__)
+        self.assertRegex(cause.where, r'^In worker process \d+: MpaioTestFail failed on chunk 0 '
+                         r'\(elements 0 to 4\): ValueError: boom$')
+        self.assertTrue(cause.text.startswith('Traceback (most recent call last):\n'),
+                        cause.text)
+        self.assertIn('testworkers.py', cause.text)
+        self.assertIn('in do_process', cause.text)
+        self.assertNotIn('gi/overrides', cause.text)
+        self.assertTrue(cause.text.endswith('ValueError: boom\n'), cause.text)
+        self.assertIn(cause.where, exception.__notes__)
+
+    def test_exception_of_a_module_of_the_caller(self):
+        exception = self.run_raising(tw.CustomError, exception='CustomError',
+                                     message='not good')
+
+        self.assertEqual(exception.args, ('not good',))
+
+    def test_exception_the_caller_cannot_rebuild_is_a_glib_error(self):
+        for name, tail in (('Unfindable', 'testworkers.Unfindable: boom'),
+                           ('UnreadableArgs', 'ValueError: <object>'),
+                           ('SystemExit', 'SystemExit: boom')):
+            with self.subTest(exception=name):
+                error = self.run_raising(GLib.Error, exception=name)
+
+                self.assertTrue(error.matches(Mpaio.error_quark(), Mpaio.Error.WORKER_FAILED))
+                self.assertTrue(error.message.startswith(
+                    'MpaioTestFail failed on chunk 0 (elements 0 to 4): '), error.message)
+                self.assertTrue(error.message.endswith(tail), error.message)
+                self.assertIsInstance(error.__cause__, Mpaio.RemoteTraceback)
 
     def test_exception_without_a_message(self):
-        context = self.run_failing(exception='RuntimeError', message='')
+        exception = self.run_raising(RuntimeError, exception='RuntimeError', message='')
 
-        self.assertTrue(context.exception.message.endswith(': RuntimeError'),
-                        context.exception.message)
+        self.assertEqual(exception.args, ('',))
+
+    def test_message_as_c_callers_read_it(self):
+        orchestrator = Mpaio.Orchestrator.new(self.pool)
+        orchestrator.add(tw.Fail(message='boom'), tw.first_chunk_iterator())
+        results = []
+        orchestrator.run_async(None, lambda source, result: results.append(result))
+        context = GLib.MainContext.ref_thread_default()
+        while not results:
+            context.iteration(True)
+
+        with self.assertRaises(GLib.Error) as raised:
+            Mpaio.Orchestrator.__base__.run_finish(orchestrator, results[0])
+
+        first, blank, rest = raised.exception.message.split('\n', 2)
+        self.assertEqual(first, 'MpaioTestFail failed on chunk 0 (elements 0 to 4): '
+                                'ValueError: boom')
+        self.assertEqual(blank, '')
+        self.assertTrue(rest.startswith('Traceback (most recent call last):'), rest)
+        self.assertRegex(rest.splitlines()[-1], r'^\[mpaio-python-exception\] \{.*"qualname": '
+                         r'"ValueError".*\}$')
 
     def test_glib_error_keeps_its_domain_and_code(self):
         context = self.run_failing(exception='GLib.Error', domain='g-io-error-quark',
@@ -75,7 +126,7 @@ class TestWorkerExceptions(tw.TestCase):
     def test_exception_does_not_kill_the_pool(self):
         pids = tw.start_worker_processes(self.pool)
 
-        self.run_failing()
+        self.run_raising(ValueError)
         add = tw.Sum()
         self.run_workers((add, tw.int_iterator(1000, 10)))
 
@@ -122,6 +173,14 @@ class TestResults(tw.TestCase):
         self.run_workers((tw.Return(kind='int64', declared='x'), tw.first_chunk_iterator()),
                          (tw.Return(kind='int64', declared='x', as_variant_type=True),
                           tw.first_chunk_iterator()))
+
+
+class TestErrorEnum(tw.TestCase):
+
+    def test_error_codes_are_a_registered_enum(self):
+        self.assertEqual(Mpaio.Error.__gtype__.name, 'MpaioError')
+        self.assertEqual(Mpaio.Error.WRONG_CONTEXT.value_nick, 'wrong-context')
+        self.assertEqual(Mpaio.Error(int(Mpaio.Error.TIMED_OUT)), Mpaio.Error.TIMED_OUT)
 
 
 class TestBadInput(tw.TestCase):

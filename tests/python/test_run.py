@@ -140,21 +140,11 @@ class TestRun(tw.TestCase):
         orchestrator = Mpaio.Orchestrator.new(self.pool)
         orchestrator.add(add, tw.int_iterator(1000, 10))
         add.on_result = lambda chunk_index: 1 / 0
-        loop = GLib.MainLoop()
-        raised = []
 
-        def on_done(source, result):
-            try:
-                source.run_finish(result)
-            except ZeroDivisionError as exception:
-                raised.append(exception)
-            finally:
-                loop.quit()
+        raised = tw.finish_on_main_loop(lambda on_done: orchestrator.run_async(None, on_done),
+                                        lambda source, result: source.run_finish(result))
 
-        orchestrator.run_async(None, on_done)
-        loop.run()
-
-        self.assertEqual(len(raised), 1)
+        self.assertIsInstance(raised, ZeroDivisionError)
 
     def test_user_cancellable_is_left_alone(self):
         # A callback exception cancels the run, not the caller's cancellable.

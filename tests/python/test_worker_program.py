@@ -15,7 +15,7 @@ from pathlib import Path
 from unittest import mock
 
 import testworkers as tw
-from testworkers import GLib, Mpaio
+from testworkers import GLib, Mpaio, numpy
 
 Mpaio.serve_if_worker()
 
@@ -173,17 +173,38 @@ class TestServeIfWorker(unittest.TestCase):
         self.assertEqual(lines[2], 'caller says: run over')
         self.assertEqual(lines[3:], ['worker says: goodbye'])
 
-    def test_worker_traceback_reaches_the_callers_stderr(self):
+    def test_worker_traceback_reaches_the_caller(self):
         process = python(HERE / 'chatty_program.py', 'fail')
 
         self.assertEqual(process.returncode, 1)
-        self.assertIn('Chatty.do_process failed on chunk 0:\nTraceback (most recent call last):',
-                      process.stderr)
-        self.assertIn("raise ValueError('boom')", process.stderr)
-        self.assertRegex(process.stderr,
-                         r'caller says: MpaioTestChatty failed on chunk 0 .*: ValueError: boom\n')
-        # The override's own frame is left out of the traceback.
-        self.assertNotIn('gi/overrides/Mpaio.py', process.stderr)
+        remote, _, local = process.stderr.partition(
+            'The above exception was the direct cause of the following exception:')
+        self.assertRegex(remote, r'RemoteTraceback: In worker process \d+: MpaioTestChatty '
+                         r'failed on chunk 0 \(elements 0 to 2\): ValueError: boom\n"""\n'
+                         r'Traceback \(most recent call last\):\n')
+        self.assertIn("raise ValueError('boom')", remote)
+        # The override's own frame is left out of the worker's traceback.
+        self.assertNotIn('gi/overrides/', remote)
+        self.assertRegex(local, r'\nValueError: boom\nIn worker process \d+: MpaioTestChatty '
+                         r'failed on chunk 0 \(elements 0 to 2\): ValueError: boom\n$')
+
+    def test_workers_without_the_overrides_get_a_hint(self):
+        bindings = str(Path(sys.modules['gi.overrides.Mpaio'].__file__).parent.parent.parent)
+        program = ('import sys\n'
+                   f'sys.path[:] = [p for p in sys.path if p != {bindings!r}]\n'
+                   'import gi\n'
+                   "gi.require_version('Mpaio', '1')\n"
+                   'from gi.repository import Mpaio\n'
+                   'sys.exit(0 if Mpaio.serve() else 1)\n')
+
+        with Mpaio.ProcessPool.new_for_argv([sys.executable, '-c', program], 1) as pool:
+            with self.assertRaises(GLib.Error) as context:
+                pool.map(len, numpy.arange(4))
+
+        self.assertTrue(context.exception.matches(Mpaio.error_quark(),
+                                                  Mpaio.Error.UNKNOWN_WORKER_TYPE))
+        self.assertIn("do not load Mpaio's PyGObject overrides: put "
+                      f'{bindings} on their PYTHONPATH', context.exception.message)
 
 
 class TestExample(unittest.TestCase):

@@ -79,8 +79,9 @@ class Concat(GObject.Object, Mpaio.Worker):
 
 
 class Fail(GObject.Object, Mpaio.Worker):
-    """Raises `exception` (a builtin's name, 'CustomError', or 'GLib.Error'
-    with `domain` and `code`) with `message`."""
+    """Raises `exception` (a builtin's name, 'CustomError', 'Unfindable',
+    'UnreadableArgs', or 'GLib.Error' with `domain` and `code`) with
+    `message`."""
 
     __gtype_name__ = 'MpaioTestFail'
 
@@ -95,6 +96,10 @@ class Fail(GObject.Object, Mpaio.Worker):
                                          self.message, self.code)
         if self.exception == 'CustomError':
             raise CustomError(self.message)
+        if self.exception == 'Unfindable':     # a class the caller cannot find
+            raise type('Unfindable', (Exception,), {'__module__': __name__})(self.message)
+        if self.exception == 'UnreadableArgs':  # args that cannot cross
+            raise ValueError(type('Opaque', (), {'__repr__': lambda _: '<object>'})())
         raise getattr(builtins, self.exception)(self.message)
 
 
@@ -249,6 +254,26 @@ def start_worker_processes(pool):
     return sorted(pool.dup_worker_pids())
 
 
+def finish_on_main_loop(start, finish):
+    """Starts an async operation with ``start(callback)``, runs a main loop
+    until its callback, and returns the exception ``finish(source, result)``
+    raised there, or None."""
+    loop = GLib.MainLoop()
+    raised = []
+
+    def on_done(source, result, *user_data):
+        try:
+            finish(source, result)
+        except Exception as exception:  # noqa: BLE001 (returned to the test)
+            raised.append(exception)
+        finally:
+            loop.quit()
+
+    start(on_done)
+    loop.run()
+    return raised[0] if raised else None
+
+
 class TestCase(unittest.TestCase):
     """A test case with one pool of N_WORKERS re-run workers per class."""
 
@@ -274,3 +299,20 @@ class TestCase(unittest.TestCase):
         self.assertTrue(error.matches(Mpaio.error_quark(), code),
                         f'expected Mpaio.Error {int(code)}, got '
                         f'{error.domain} {error.code}: {error.message}')
+
+
+# --- functions for map() -----------------------------------------------------
+
+def stall_after_first(array):
+    """Sums a chunk, but never returns on chunks after the first (whose first
+    element is 1): only cancelling ends a map of several chunks."""
+    if array[0] != 1:
+        threading.Event().wait()
+    return int(array.sum())
+
+
+def fail_on_odd(array):
+    """Raises ValueError on a chunk whose first element is odd."""
+    if array[0] % 2:
+        raise ValueError(f'odd start {array[0]}')
+    return int(array[0])

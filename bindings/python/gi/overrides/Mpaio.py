@@ -6,14 +6,20 @@ They make Mpaio read like Python without hiding the GObject API:
 - ``Mpaio.serve_if_worker()`` turns the running script into a worker when a
   pool started it, and returns at once otherwise;
 - a class that implements ``Mpaio.Worker`` must name its GType
-  (``__gtype_name__``); an exception raised in its ``do_process`` becomes the
-  run's ``GLib.Error`` (``Mpaio.Error.WORKER_FAILED``, "ValueError: boom"),
-  and one raised in its ``do_process_callback`` fails the run and is raised
-  again by ``Orchestrator.run()`` / ``run_finish()``;
+  (``__gtype_name__``); an exception raised in its ``do_process`` is raised
+  again in the caller as the same class, with the worker's traceback as its
+  ``__cause__`` (or as the run's ``GLib.Error``,
+  ``Mpaio.Error.WORKER_FAILED``, where the caller cannot rebuild it); one
+  raised in its ``do_process_callback`` fails the run and is raised again by
+  ``Orchestrator.run()`` / ``run_finish()``;
+- ``ProcessPool.map()`` and ``map_async()``: a module-level function on each
+  chunk of a numpy array, results in chunk order;
 - ``Orchestrator.run()`` runs the thread-default main context until the run
   is over; ``Executor.shutdown()`` does the same for a shutdown, and a pool
   is a context manager;
 - numpy: ``SharedMemory.new_from_array()``, ``SharedMemory.as_array()``,
+  ``SharedMemory.new_for_file()`` (a ``.npy`` or raw file, by path),
+  ``SharedMemory.close()`` and ``with``,
   ``Chunk.as_array()`` (a zero-copy, read-only view), and dtypes accepted
   wherever a numpy type string is;
 - ``ProcessPool.new_for_modules()`` for interactive shells and notebooks.
@@ -26,10 +32,11 @@ import json
 import mmap
 import os
 import sys
-import traceback
 
 from ..module import get_introspection_module
 from ..overrides import override
+from . import _mpaio_errors as _errors
+from . import _mpaio_map
 
 from gi.repository import GLib, GObject, Gio
 
@@ -41,6 +48,9 @@ except ImportError:  # a private helper of PyGObject; only makes Ctrl-C prompt
 Mpaio = get_introspection_module('Mpaio')
 
 __all__ = []
+
+# Frames of these files are left out of the tracebacks sent to the caller.
+_OWN_FILES = (__file__, _mpaio_map.__file__)
 
 # Mpaio registers an error domain a worker names the first time it sees it,
 # within limits; make the usual ones known from the start all the same.
@@ -124,11 +134,6 @@ def _worker_error(code, message):
     return GLib.Error.new_literal(Mpaio.error_quark(), message, code)
 
 
-def _describe(exception):
-    """'ValueError: boom', as the last line of a traceback says it."""
-    return ''.join(traceback.format_exception_only(type(exception), exception)).strip()
-
-
 def _wrap_process(process):
     @functools.wraps(process)
     def do_process(self, chunk):
@@ -137,13 +142,10 @@ def _wrap_process(process):
         except GLib.Error:
             raise
         except BaseException as exception:
-            # The pool passes the worker's stderr through: show where, in
-            # one write so that workers do not interleave their reports.
-            report = traceback.format_exception(type(exception), exception,
-                                                exception.__traceback__.tb_next)
-            _write_stderr(f'Mpaio worker {os.getpid()}: {type(self).__name__}.do_process '
-                          f'failed on chunk {chunk.get_index()}:\n' + ''.join(report))
-            raise _worker_error(Mpaio.Error.WORKER_FAILED, _describe(exception)) from None
+            # The message says what happened; a trailer carries the class,
+            # args and traceback to the caller (see _mpaio_errors).
+            raise _worker_error(Mpaio.Error.WORKER_FAILED,
+                                _errors.encode(exception, _OWN_FILES)) from None
         finally:
             _flush_stdio()
 
@@ -200,11 +202,12 @@ class Worker(Mpaio.Worker):
 
     - a check that they set ``__gtype_name__``: a worker process finds the
       class by that name, so it must not depend on the module it is in;
-    - ``do_process`` errors as ``GLib.Error``: a ``GLib.Error`` keeps its
-      domain and code, any other exception becomes
-      ``Mpaio.Error.WORKER_FAILED`` with the message "Type: message" (and
-      its traceback on the worker's stderr); a result that is not a
-      ``GLib.Variant`` becomes ``Mpaio.Error.INVALID_RESULT``;
+    - ``do_process`` errors: a ``GLib.Error`` keeps its domain and code;
+      any other exception becomes ``Mpaio.Error.WORKER_FAILED`` with the
+      message "Type: message", followed by its traceback and a trailer from
+      which the caller raises the exception again (see _mpaio_errors.py); a
+      result that is not a ``GLib.Variant`` becomes
+      ``Mpaio.Error.INVALID_RESULT``;
     - ``do_process_callback`` exceptions fail the run, and
       ``Orchestrator.run()`` / ``run_finish()`` raise them again;
     - ``do_dup_result_type`` may return a type string such as ``'x'``.
@@ -232,6 +235,14 @@ class Worker(Mpaio.Worker):
 
 Worker = override(Worker)
 __all__.append('Worker')
+
+RemoteTraceback = _errors.RemoteTraceback
+__all__.append('RemoteTraceback')
+
+
+# The generic worker of map(), which every process that loads the
+# overrides knows.
+_MapWorker = _mpaio_map.define_worker(Mpaio, Worker, _worker_error)
 
 
 # --- running -----------------------------------------------------------------
@@ -272,6 +283,24 @@ class _Run:
             self._handler_id = 0
 
 
+def _raise_run_error(error):
+    """Raises the error of a run as Python expects it: a worker's exception
+    as its own class where this process has it, with the remote traceback
+    as its cause."""
+    if error.matches(Mpaio.error_quark(), Mpaio.Error.WORKER_FAILED):
+        exception = _errors.from_worker_error(
+            error, lambda message: _worker_error(error.code, message))
+        if exception is not None:
+            raise exception
+    if error.matches(Mpaio.error_quark(), Mpaio.Error.UNKNOWN_WORKER_TYPE) and \
+            _MapWorker.__gtype_name__ in error.message:
+        raise _worker_error(error.code, f'{error.message}. The worker processes do not load '
+                            "Mpaio's PyGObject overrides: put "
+                            f'{os.path.dirname(os.path.dirname(os.path.dirname(__file__)))} '
+                            'on their PYTHONPATH') from None
+    raise error
+
+
 class Orchestrator(Mpaio.Orchestrator):
 
     def add(self, worker, iterator):
@@ -301,9 +330,9 @@ class Orchestrator(Mpaio.Orchestrator):
         run = getattr(result, '_mpaio_run', None)
         try:
             done = super().run_finish(result)
-        except GLib.Error:
+        except GLib.Error as error:
             if run is None or run.error is None:
-                raise
+                _raise_run_error(error)
         if run is not None and run.error is not None:
             raise run.error
         return done
@@ -354,6 +383,97 @@ class Executor(Mpaio.Executor):
 
     def __exit__(self, *exc_info):
         self.shutdown()
+
+    def _map_job(self, function, array, chunk_size, dtype, progress):
+        return _mpaio_map.MapJob(sys.modules[__name__], _MapWorker, self, function, array, chunk_size,
+                                 dtype, progress)
+
+    def map(self, function, array, chunk_size=None, *, dtype=None, cancellable=None,
+            progress=None):
+        """Calls ``function`` on each chunk of ``array``, in the worker
+        processes, and returns the results in chunk order.
+
+        ``function`` is a module-level function (or a numpy ufunc), which a
+        worker process finds by its module and qualified name:
+        ``numpy.sum``, or a function of your script above
+        ``Mpaio.serve_if_worker()``. It gets a read-only numpy view of
+        ``chunk_size`` elements (rows, for an array of more dimensions; by
+        default the array is cut into as many chunks as the pool has
+        workers) and returns an int, float, bool, str, bytes, None, a numpy
+        array or scalar, or a tuple, list or dict of these.
+
+        ``array`` is a numpy array (copied once into a sealed
+        ``Mpaio.SharedMemory``), or an ``Mpaio.SharedMemory`` with its
+        ``dtype``. An exception ``function`` raises is raised here, with
+        the worker's traceback as its ``__cause__``. ``progress(n_done,
+        n_total)`` is called as chunks complete. Runs the thread-default
+        main context meanwhile, as ``Orchestrator.run()`` does.
+        """
+        job = self._map_job(function, array, chunk_size, dtype, progress)
+        if job.n_elements:
+            job.orchestrator.run(cancellable)
+        return job.results()
+
+    def map_async(self, function, array, chunk_size=None, cancellable=None, callback=None,
+                  *user_data, dtype=None, progress=None):
+        """``map()`` without waiting.
+
+        With a ``callback``, on the GLib main loop: the map runs on the
+        thread-default main context and ``callback(executor, result,
+        *user_data)`` is called there; ``map_finish(result)`` gives the
+        results. Without one, from asyncio: returns a future of the results.
+        A thread of Mpaio runs the pool's main context while asyncio awaits
+        (asyncio does not run GLib's sources); ``progress`` is called on the
+        asyncio loop. Cancelling the future, or ``cancellable``, cancels the
+        map.
+        """
+        if callback is None:
+            return self._map_asyncio(function, array, chunk_size, cancellable, dtype, progress)
+
+        job = self._map_job(function, array, chunk_size, dtype, progress)
+
+        def on_done(orchestrator, result):
+            result._mpaio_map = job
+            callback(self, result, *user_data)
+
+        if job.n_elements:
+            job.orchestrator.run_async(cancellable, on_done)
+        else:
+            task = Gio.Task.new(job.orchestrator, cancellable, on_done)
+            task.return_boolean(True)
+
+    def map_finish(self, result):
+        """The results of ``map_async()``, in chunk order; raises as
+        ``map()`` does."""
+        job = result._mpaio_map
+        if job.n_elements:
+            job.orchestrator.run_finish(result)
+        return job.results()
+
+    def _map_asyncio(self, function, array, chunk_size, cancellable, dtype, progress):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        if progress is not None:
+            on_progress = progress
+            progress = lambda *args: loop.call_soon_threadsafe(on_progress, *args)  # noqa: E731
+        job = self._map_job(function, array, chunk_size, dtype, progress)
+
+        def start(inner, on_done):
+            if cancellable is not None:
+                GObject.Object.connect(cancellable, 'cancelled', lambda _: inner.cancel())
+                if cancellable.is_cancelled():
+                    inner.cancel()
+            if not job.n_elements:
+                on_done(None)
+                return
+            job.orchestrator.run_async(inner, lambda orchestrator, result: on_done(result))
+
+        def finish(result):
+            if result is not None:
+                job.orchestrator.run_finish(result)
+            return job.results()
+
+        return _mpaio_map.asyncio_future(start, finish)
 
 
 Executor = override(Executor)
@@ -445,14 +565,31 @@ def _mapping(memory):
     try:
         return memory._mpaio_mapping
     except AttributeError:
+        if getattr(memory, '_mpaio_closed', False):
+            raise ValueError('this Mpaio.SharedMemory was closed') from None
         size = memory.get_size()
-        mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        try:
+            mapping = mmap.mmap(memory.get_fd(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+        except ValueError:
+            _raise_if_shrunk(memory)
+            raise
         if size >= _HUGE_PAGE_HINT_SIZE and hasattr(mmap, 'MADV_HUGEPAGE'):
             # As Mpaio does for its own mappings: fewer page faults per worker
             # where the system allows huge pages for shared memory.
             mapping.madvise(mmap.MADV_HUGEPAGE)
         memory._mpaio_mapping = mapping
         return mapping
+
+
+def _raise_if_shrunk(memory):
+    """An attached memory or a file that is shorter than it was: say so, as
+    Mpaio does, rather than let mmap() complain about lengths."""
+    actual = os.fstat(memory.get_fd()).st_size
+    if actual < memory.get_size():
+        raise _worker_error(Mpaio.Error.INPUT_CHANGED,
+                            f'The input shrank from {memory.get_size()} to {actual} bytes '
+                            'since it was attached or mapped; keep it the same size while '
+                            'runs use it')
 
 
 class SharedMemory(Mpaio.SharedMemory):
@@ -487,8 +624,50 @@ class SharedMemory(Mpaio.SharedMemory):
         ``offset`` on. Nothing is copied; the memory is mapped once per
         process."""
         numpy = _numpy()
+        if dtype is None and self.get_dtype() is not None and (count, offset) == (-1, 0):
+            return self._file_array()
         dtype = numpy.uint8 if dtype is None else dtype
         return numpy.frombuffer(_mapping(self), dtype=dtype, count=count, offset=offset)
+
+    # --- files: a .npy or raw file mapped read-only ---
+
+    @classmethod
+    def new_for_file(cls, file, dtype=None, offset=0):
+        """Maps a ``.npy`` file (``dtype=None``), or a raw file of ``dtype``
+        elements from byte ``offset`` on, read-only. ``file`` is a
+        ``Gio.File`` or a path; ``dtype`` anything numpy takes as a dtype.
+        The file may be larger than memory: workers read it through the page
+        cache. ``as_array()`` views its array, with its shape."""
+        if not isinstance(file, Gio.File):
+            file = Gio.File.new_for_path(os.fspath(file))
+        if dtype is not None and not isinstance(dtype, str):
+            dtype = _numpy().dtype(dtype).str
+        return Mpaio.SharedMemory.new_for_file(file, dtype, offset)
+
+    def _file_array(self):
+        array = _numpy().frombuffer(_mapping(self), dtype=self.get_dtype(),
+                                    count=self.get_n_elements(),
+                                    offset=self.get_array_offset())
+        return array.reshape(tuple(self.get_shape()))
+
+    def close(self):
+        """Releases this process's numpy mapping of the memory now, rather
+        than when the memory is garbage-collected; ``as_array()`` then
+        raises ``ValueError``. Like ``multiprocessing.shared_memory``,
+        raises ``BufferError`` while a view of it is alive. Closing twice
+        does nothing. The memory itself lives on while an iterator or a run
+        holds it."""
+        mapping = self.__dict__.get('_mpaio_mapping')
+        if mapping is not None:
+            mapping.close()     # BufferError while views exist
+            del self._mpaio_mapping
+        self._mpaio_closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 SharedMemory = override(SharedMemory)
