@@ -36,7 +36,6 @@ struct _MpaioWorkerProcess
   GPid              pid;
 
   int               fd;
-  guint8           *buffer;         /* MPAIO_WIRE_MAX_INLINE bytes, to receive */
   GSource          *in_source;
   GSource          *out_source;
   GQueue            out_queue;
@@ -123,7 +122,6 @@ mpaio_worker_process_free (MpaioWorkerProcess *self)
   mpaio_clear_fd (&self->stderr_fd);
   if (self->stderr_tail != NULL)
     g_string_free (g_steal_pointer (&self->stderr_tail), TRUE);
-  g_clear_pointer (&self->buffer, g_free);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->subprocess);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -227,6 +225,21 @@ mpaio_worker_process_send (MpaioWorkerProcess *self,
                                          "[mpaio] worker output");
 }
 
+/* The buffer messages are received into: one per thread, since pools on
+ * different threads read at the same time, and reused, since a packet is
+ * decoded into its own bytes before the next is read. */
+static guint8 *
+receive_buffer (void)
+{
+  static GPrivate buffer = G_PRIVATE_INIT (g_free);
+  guint8 *data = g_private_get (&buffer);
+
+  if (data == NULL)
+    g_private_set (&buffer, (data = g_malloc (MPAIO_WIRE_MAX_INLINE)));
+
+  return data;
+}
+
 /* Reads one message: FALSE when there is nothing more to read now. */
 static gboolean
 worker_process_read_one (MpaioWorkerProcess *self)
@@ -235,7 +248,7 @@ worker_process_read_one (MpaioWorkerProcess *self)
   MpaioMessage message = { .fd = -1 };
   MpaioWireStatus status;
 
-  status = mpaio_wire_receive (self->fd, self->buffer, FALSE, &message, &error);
+  status = mpaio_wire_receive (self->fd, receive_buffer (), FALSE, &message, &error);
 
   if (status == MPAIO_WIRE_WOULD_BLOCK)
     return FALSE;
@@ -507,7 +520,6 @@ mpaio_worker_process_spawn (const char * const                *argv,
   self->pid = identifier ? g_ascii_strtoll (identifier, NULL, 10) : 0;
   self->cancellable = g_cancellable_new ();
   self->fd = g_steal_fd (&parent_fd);
-  self->buffer = g_malloc (MPAIO_WIRE_MAX_INLINE);
   g_queue_init (&self->out_queue);
   g_unix_set_fd_nonblocking (self->fd, TRUE, NULL);
 
