@@ -23,12 +23,16 @@ gboolean           mpaio_shared_memory_allow_writes  (MpaioSharedMemory *self,
                                                        guint64            length,
                                                        gboolean           allow);
 
+MPAIO_INTERNAL
 MpaioSharedMemory *mpaio_shared_memory_new_for_fd    (int                fd,
                                                        gsize              size,
                                                        GError           **error);
+MPAIO_INTERNAL
 void               mpaio_shared_memory_set_array     (MpaioSharedMemory *self,
                                                        MpaioArrayInfo    *array);
+MPAIO_INTERNAL
 const MpaioArrayInfo *mpaio_shared_memory_get_array  (MpaioSharedMemory *self);
+MPAIO_INTERNAL
 gboolean           mpaio_shared_memory_check_size    (MpaioSharedMemory *self,
                                                        GError           **error);
 
