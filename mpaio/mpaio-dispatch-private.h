@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 typedef struct _MpaioDispatch MpaioDispatch;
 typedef struct _MpaioPeer     MpaioPeer;
 
-/* How a dispatch reaches its workers. Messages go in order, and a peer
+/* How a dispatch reaches its workers; every function is required but
+ * hello(). Messages go in order, and a peer
  * answers the chunks of each send_jobs() in that order. Every function is
  * called on the executor's main context, and the transport reports on it
  * too:

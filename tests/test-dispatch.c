@@ -214,6 +214,15 @@ fake_describe_output (MpaioPeer *peer)
   return g_strdup ("it said nothing");
 }
 
+static GError *
+fake_startup_error (MpaioPeer  *peer,
+                    const char *exit_description,
+                    guint       n_failed_before)
+{
+  return g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED, "Fake peer %u %s before it was ready",
+                      fake_of (peer)->number, exit_description);
+}
+
 static const MpaioTransport fake_transport = {
   .start = fake_start,
   .free = fake_free,
@@ -227,6 +236,7 @@ static const MpaioTransport fake_transport = {
   .kill = fake_close,
   .describe = fake_describe,
   .describe_output = fake_describe_output,
+  .startup_error = fake_startup_error,
 };
 
 /* The peers' side */
