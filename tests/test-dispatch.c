@@ -47,6 +47,7 @@ struct _TestRemote
   GSource           *answer;
   guint              n_started;
   gint               dies;      /* the number of the peer that dies, or 0 */
+  gboolean           no_hello;  /* every peer dies before its HELLO */
   GString           *log;       /* of every peer */
 };
 
@@ -300,7 +301,7 @@ static gboolean
 fake_step (TestRemote *self,
            FakePeer   *fake)
 {
-  if (fake->gone || (fake->dies && fake->jobs->len > 0))
+  if (fake->gone || (fake->dies && fake->jobs->len > 0) || self->no_hello)
     {
       g_ptr_array_remove (self->fakes, fake);
       if (!fake->gone)
@@ -561,6 +562,26 @@ test_unasked_reply (void)
   shut_down (self);
 }
 
+/* Peers that die before their HELLO are started again, after a growing
+ * delay, and then the run fails with the transport's explanation. */
+static void
+test_start_fails (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestRemote) self = g_object_new (TEST_TYPE_REMOTE, "max-workers", 1, NULL);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (self), 100, 10,
+                                                                 &worker);
+
+  self->no_hello = TRUE;
+  g_assert_false (test_run_sync (orchestrator, NULL, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED);
+  g_assert_cmpstr (error->message, ==, "Fake peer 3 vanished before it was ready");
+  g_assert_cmpuint (self->n_started, ==, 3);
+
+  shut_down (self);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -570,6 +591,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/dispatch/sum", test_sum);
   g_test_add_func ("/mpaio/dispatch/peer-vanishes", test_peer_vanishes);
   g_test_add_func ("/mpaio/dispatch/unasked-reply", test_unasked_reply);
+  g_test_add_func ("/mpaio/dispatch/start-fails", test_start_fails);
 
   return g_test_run ();
 }
