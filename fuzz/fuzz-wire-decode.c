@@ -129,62 +129,6 @@ fd_is_open (int fd)
   return fcntl (fd, F_GETFD) >= 0 || errno != EBADF;
 }
 
-/* What the pool does with a worker's error: see error_from_worker() in
- * mpaio-process-pool.c. */
-static void
-read_error (GVariant *body)
-{
-  g_autoptr(GError) error = NULL;
-  const char *domain, *text;
-  guint32 binding_id;
-  guint64 chunk;
-  GQuark quark;
-  int code;
-
-  g_variant_get (body, "(ut&si&s)", &binding_id, &chunk, &domain, &code, &text);
-  quark = g_quark_try_string (domain);
-  if (quark == 0)
-    error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)", text, domain, code);
-  else
-    error = g_error_new_literal (quark, code, text);
-
-  g_prefix_error (&error, "FuzzWorker failed on chunk %" G_GUINT64_FORMAT " of binding %u: ",
-                  chunk, binding_id);
-}
-
-/* What the pool does with results: see worker_handle_results() there and
- * mpaio_run_deliver() in mpaio-run.c. */
-static void
-read_results (GVariant *body)
-{
-  g_autoptr(GVariant) id_array = NULL;
-  g_autoptr(GVariant) values = NULL;
-  const guint8 *ids;
-  guint64 busy_usec;
-  gsize n_ids;
-
-  g_variant_get (body, "(t@a(ut)@av)", &busy_usec, &id_array, &values);
-  ids = g_variant_get_fixed_array (id_array, &n_ids, 16);
-  if (n_ids > 0)
-    (void) ids[16 * n_ids - 1];
-
-  for (gsize i = 0; i < g_variant_n_children (values); i++)
-    {
-      g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
-      g_autoptr(GVariant) value = g_variant_get_variant (boxed);
-
-      /* The decoder checked the whole message: every part of it is in
-       * normal form too. */
-      g_assert_true (g_variant_is_normal_form (value));
-
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
-        (void) g_variant_get_int64 (value);
-      else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        (void) g_variant_get_string (value, NULL);
-      (void) g_variant_get_size (value);
-    }
-}
-
 /* Reads every part of a value, whatever its type. */
 static void
 read_deeply (GVariant *value)
@@ -212,28 +156,129 @@ read_deeply (GVariant *value)
     }
 }
 
-/* What a worker does with the pool's messages (see mpaio-serve.c): read
- * them through, and view the chunks of a batch as a fixed array. */
+/* A parser either fills its struct or fails with a protocol error. */
+static void
+check_parsed (gboolean  ok,
+              GError   *error)
+{
+  if (ok)
+    g_assert_no_error (error);
+  else
+    g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL);
+}
+
+/* What the pool does with a worker's error: the same parser and the same
+ * conversion to a GError as handle_error() in mpaio-dispatch.c. */
+static void
+read_error (GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) worker_error = NULL;
+  MpaioWireError reply;
+  gboolean ok = mpaio_wire_error_parse (body, &reply, &error);
+
+  check_parsed (ok, error);
+  if (!ok)
+    return;
+
+  worker_error = mpaio_wire_error_to_gerror (&reply);
+  g_prefix_error (&worker_error, "FuzzWorker failed on chunk %" G_GUINT64_FORMAT " of binding %u: ",
+                  reply.chunk, reply.binding_id);
+}
+
+/* What the pool does with results: the parser of handle_results() in
+ * mpaio-dispatch.c, then every value as mpaio_run_deliver() reads it. */
+static void
+read_results (GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(MpaioWireResult) result = { 0, NULL, 0, NULL };
+  gboolean ok = mpaio_wire_result_parse (body, &result, &error);
+
+  check_parsed (ok, error);
+  if (!ok)
+    return;
+
+  if (result.n_results > 0)
+    (void) result.ids[result.n_results - 1].chunk;
+
+  for (gsize i = 0; i < result.n_results; i++)
+    {
+      g_autoptr(GVariant) value = mpaio_wire_result_dup_value (&result, i);
+
+      /* The decoder checked the whole message: every part of it is in
+       * normal form too. */
+      g_assert_true (g_variant_is_normal_form (value));
+      read_deeply (value);
+    }
+}
+
+/* What a worker does with the pool's messages (see mpaio-serve.c): the
+ * same parsers, then every part of what they return. */
 static void
 read_pool_message (MpaioMessage *message)
 {
-  read_deeply (message->body);
+  g_autoptr(GError) error = NULL;
+  g_auto(MpaioWireWorker) worker = { 0, NULL };
+  MpaioWireMemory memory;
+  MpaioWireBind bind;
+  MpaioWireProcess process;
+  guint64 memory_id;
+  guint32 binding_id;
+  gboolean ok = FALSE;
 
-  if (message->kind == MPAIO_MESSAGE_PROCESS)
+  switch (message->kind)
     {
-      g_autoptr(GVariant) entries = g_variant_get_child_value (message->body, 1);
-      gsize n;
-
-      (void) g_variant_get_fixed_array (entries, &n, sizeof (guint64) * 3);
+    case MPAIO_MESSAGE_MEMORY:
+      ok = mpaio_wire_memory_parse (message->body, &memory, &error);
+      break;
+    case MPAIO_MESSAGE_FORGET_MEMORY:
+      ok = mpaio_wire_forget_memory_parse (message->body, &memory_id, &error);
+      break;
+    case MPAIO_MESSAGE_WORKER:
+      if ((ok = mpaio_wire_worker_parse (message->body, &worker, &error)))
+        read_deeply (worker.spec);
+      break;
+    case MPAIO_MESSAGE_BIND:
+      if ((ok = mpaio_wire_bind_parse (message->body, &bind, &error)) && bind.dtype != NULL)
+        g_assert_true (g_utf8_validate (bind.dtype, -1, NULL));
+      break;
+    case MPAIO_MESSAGE_UNBIND:
+      ok = mpaio_wire_unbind_parse (message->body, &binding_id, &error);
+      break;
+    case MPAIO_MESSAGE_PROCESS:
+      if ((ok = mpaio_wire_process_parse (message->body, &process, &error)) && process.n_ranges > 0)
+        g_assert_cmpuint (process.ranges[process.n_ranges - 1].start, <=,
+                          process.ranges[process.n_ranges - 1].end);
+      break;
+    default:
+      g_assert_not_reached ();
     }
+
+  check_parsed (ok, error);
+}
+
+static void
+read_hello (GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+  MpaioWireHello hello;
+
+  check_parsed (mpaio_wire_hello_parse (body, &hello, &error), error);
+}
+
+/* What the process pool's transport does with it. */
+static void
+read_not_serving (GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+
+  check_parsed (mpaio_wire_not_serving_parse (body, &error), error);
 }
 
 static void
 read_message (MpaioMessage *message)
 {
-  guint32 version;
-  guint64 pid;
-
   g_assert_true (message->kind > 0 && message->kind < MPAIO_MESSAGE_LAST);
   g_assert_nonnull (message->body);
   g_assert_true (g_variant_is_of_type (message->body, mpaio_message_body_type (message->kind)));
@@ -246,7 +291,7 @@ read_message (MpaioMessage *message)
   switch (message->kind)
     {
     case MPAIO_MESSAGE_HELLO:
-      g_variant_get (message->body, "(ut)", &version, &pid);
+      read_hello (message->body);
       break;
 
     case MPAIO_MESSAGE_RESULT:
@@ -258,6 +303,7 @@ read_message (MpaioMessage *message)
       break;
 
     case MPAIO_MESSAGE_NOT_SERVING:
+      read_not_serving (message->body);
       break;
 
     case MPAIO_MESSAGE_MEMORY:

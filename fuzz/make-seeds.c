@@ -59,9 +59,7 @@ static GBytes *
 serialize (MpaioMessageKind  kind,
            GVariant         *body)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
-
-  return g_variant_get_data_as_bytes (envelope);
+  return mpaio_wire_pack (kind, body);
 }
 
 static void
@@ -149,7 +147,7 @@ main (int   argc,
         {
           content = g_steal_pointer (&message);
           packet = serialize (MPAIO_MESSAGE_LARGE,
-                              g_variant_new ("(t)", (guint64) g_bytes_get_size (content)));
+                              mpaio_wire_large_build (g_bytes_get_size (content)));
           check_decodes (packet, TRUE, content, seed->kind);
         }
       else

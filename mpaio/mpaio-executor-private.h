@@ -4,6 +4,8 @@
 #include "mpaio-executor.h"
 #include "mpaio-run-private.h"
 
+#include "mpaio-internal-private.h"
+
 G_BEGIN_DECLS
 
 /* The vfuncs are private: Mpaio's own executors implement them. An executor
@@ -28,9 +30,11 @@ struct _MpaioExecutorInterface
                                GError              **error);
 };
 
+MPAIO_INTERNAL
 gboolean mpaio_executor_attach_run (MpaioExecutor  *self,
                                     MpaioRun       *run,
                                     GError        **error);
+MPAIO_INTERNAL
 void     mpaio_executor_detach_run (MpaioExecutor  *self,
                                     MpaioRun       *run);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "mpaio-error.h"
 #include "mpaio-executor-private.h"
+#include "mpaio-i18n-private.h"
 
 /**
  * MpaioExecutor:
@@ -14,11 +16,31 @@
  * workers are kept between runs. It belongs to the main context that was
  * the thread-default one when it was created.
  *
- * This interface is implemented by Mpaio only; its virtual methods are
- * private.
+ * Only Mpaio's own executors implement this interface: its virtual
+ * methods are private, so a class of yours (in C, Python or JavaScript)
+ * that lists it among its interfaces implements nothing. Such an object
+ * fails every run and shutdown with %MPAIO_ERROR_FAILED, saying so; give
+ * an orchestrator a [class@Mpaio.ProcessPool] or a [class@Mpaio.ThreadPool].
  */
 
 G_DEFINE_INTERFACE (MpaioExecutor, mpaio_executor, G_TYPE_OBJECT)
+
+/* Whether @vfunc is there; an executor class from outside Mpaio, such as a
+ * binding's, has none. */
+static gboolean
+check_vfunc (MpaioExecutor  *self,
+             gconstpointer   vfunc,
+             GError        **error)
+{
+  if (vfunc != NULL)
+    return TRUE;
+
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+               _("%s lists MpaioExecutor among its interfaces, but only Mpaio's own "
+                 "executors can implement it; use an MpaioProcessPool or an MpaioThreadPool"),
+               G_OBJECT_TYPE_NAME (self));
+  return FALSE;
+}
 
 static void
 mpaio_executor_default_init (MpaioExecutorInterface *iface)
@@ -42,14 +64,25 @@ mpaio_executor_default_init (MpaioExecutorInterface *iface)
  *
  * Gets the largest number of workers that run at once.
  *
- * Returns: the largest number of workers that run at once
+ * Returns: the largest number of workers that run at once (1, with a
+ *   critical warning, for an object that is not one of Mpaio's executors)
  */
 guint
 mpaio_executor_get_max_workers (MpaioExecutor *self)
 {
+  g_autoptr(GError) error = NULL;
+  MpaioExecutorInterface *iface;
+
   g_return_val_if_fail (MPAIO_IS_EXECUTOR (self), 0);
 
-  return MPAIO_EXECUTOR_GET_IFACE (self)->get_max_workers (self);
+  iface = MPAIO_EXECUTOR_GET_IFACE (self);
+  if (!check_vfunc (self, iface->get_max_workers, &error))
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
+
+  return iface->get_max_workers (self);
 }
 
 /**
@@ -70,10 +103,21 @@ mpaio_executor_shutdown_async (MpaioExecutor       *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
+  g_autoptr(GError) error = NULL;
+  MpaioExecutorInterface *iface;
+
   g_return_if_fail (MPAIO_IS_EXECUTOR (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  MPAIO_EXECUTOR_GET_IFACE (self)->shutdown_async (self, cancellable, callback, user_data);
+  iface = MPAIO_EXECUTOR_GET_IFACE (self);
+  if (!check_vfunc (self, iface->shutdown_async, &error))
+    {
+      g_task_report_error (self, callback, user_data, mpaio_executor_shutdown_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  iface->shutdown_async (self, cancellable, callback, user_data);
 }
 
 /**
@@ -84,29 +128,49 @@ mpaio_executor_shutdown_async (MpaioExecutor       *self,
  *
  * Finishes [method@Mpaio.Executor.shutdown_async].
  *
- * Returns: %TRUE once every worker has stopped
+ * Returns: %TRUE once every worker has stopped; %FALSE with
+ *   %MPAIO_ERROR_FAILED for an object that is not one of Mpaio's executors
  */
 gboolean
 mpaio_executor_shutdown_finish (MpaioExecutor  *self,
                                 GAsyncResult   *result,
                                 GError        **error)
 {
+  MpaioExecutorInterface *iface;
+
   g_return_val_if_fail (MPAIO_IS_EXECUTOR (self), FALSE);
 
-  return MPAIO_EXECUTOR_GET_IFACE (self)->shutdown_finish (self, result, error);
+  /* A shutdown refused by mpaio_executor_shutdown_async() above. */
+  iface = MPAIO_EXECUTOR_GET_IFACE (self);
+  if (iface->shutdown_finish == NULL)
+    {
+      g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+      return g_task_propagate_boolean (G_TASK (result), error);
+    }
+
+  return iface->shutdown_finish (self, result, error);
 }
 
+/* Fails with MPAIO_ERROR_FAILED for an executor from outside Mpaio. */
 gboolean
 mpaio_executor_attach_run (MpaioExecutor  *self,
                            MpaioRun       *run,
                            GError        **error)
 {
-  return MPAIO_EXECUTOR_GET_IFACE (self)->attach_run (self, run, error);
+  MpaioExecutorInterface *iface = MPAIO_EXECUTOR_GET_IFACE (self);
+
+  if (!check_vfunc (self, iface->attach_run, error))
+    return FALSE;
+
+  return iface->attach_run (self, run, error);
 }
 
 void
 mpaio_executor_detach_run (MpaioExecutor *self,
                            MpaioRun      *run)
 {
-  MPAIO_EXECUTOR_GET_IFACE (self)->detach_run (self, run);
+  MpaioExecutorInterface *iface = MPAIO_EXECUTOR_GET_IFACE (self);
+
+  if (iface->detach_run != NULL)
+    iface->detach_run (self, run);
 }

@@ -5,6 +5,8 @@
 #include "mpaio-executor.h"
 #include "mpaio-worker.h"
 
+#include "mpaio-internal-private.h"
+
 G_BEGIN_DECLS
 
 /* One run of an orchestrator, as executors see it: a source of jobs
@@ -23,11 +25,6 @@ typedef struct
   guint64            n_chunks;
   guint64            next_chunk;
   guint8            *done;          /* one bit per chunk */
-
-  /* For executors that send work to other processes. */
-  GVariant          *spec;
-  guint              spec_id;
-  guint              binding_id;
 } MpaioRunPair;
 
 typedef struct
@@ -50,38 +47,57 @@ typedef void (*MpaioRunProgress) (gpointer     user_data,
                                   guint64      chunk_index,
                                   guint64      n_done);
 
+MPAIO_INTERNAL
 MpaioRun     *mpaio_run_new          (GTask            *task,
                                       MpaioExecutor    *executor,
                                       GPtrArray        *pairs,
                                       MpaioRunProgress  progress,
                                       gpointer          progress_data);
+MPAIO_INTERNAL
 MpaioRun     *mpaio_run_ref          (MpaioRun         *run);
+MPAIO_INTERNAL
 void          mpaio_run_unref        (MpaioRun         *run);
+MPAIO_INTERNAL
 guint         mpaio_run_get_n_pairs  (MpaioRun         *run);
+MPAIO_INTERNAL
 MpaioRunPair *mpaio_run_get_pair     (MpaioRun         *run,
                                       guint             index);
+MPAIO_INTERNAL
 guint64       mpaio_run_get_n_total  (MpaioRun         *run);
+MPAIO_INTERNAL
 gboolean      mpaio_run_is_finished  (MpaioRun         *run);
+MPAIO_INTERNAL
 guint64       mpaio_run_get_n_pending (MpaioRun        *run);
+MPAIO_INTERNAL
 MpaioJob     *mpaio_run_pull         (MpaioRun         *run);
+MPAIO_INTERNAL
 void          mpaio_run_deliver      (MpaioRun         *run,
                                       MpaioJob         *job,
                                       GVariant         *result);
+MPAIO_INTERNAL
 void          mpaio_run_requeue      (MpaioRun         *run,
                                       MpaioJob         *job);
+MPAIO_INTERNAL
 void          mpaio_run_unpull       (MpaioRun         *run,
                                       MpaioJob         *job);
+MPAIO_INTERNAL
 void          mpaio_run_fail         (MpaioRun         *run,
                                       GError           *error);
+MPAIO_INTERNAL
 void          mpaio_run_start        (MpaioRun         *run);
 
+MPAIO_INTERNAL
 MpaioJob     *mpaio_runs_pull        (GPtrArray        *runs,
                                       guint            *next_run);
+MPAIO_INTERNAL
 void          mpaio_runs_fail        (GPtrArray        *runs,
                                       const GError     *error);
 
+MPAIO_INTERNAL
 void          mpaio_job_free         (MpaioJob         *job);
+MPAIO_INTERNAL
 const char   *mpaio_job_get_worker_name (MpaioJob      *job);
+MPAIO_INTERNAL
 void          mpaio_job_prefix_error (MpaioJob         *job,
                                       GError          **error);
 

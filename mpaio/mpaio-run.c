@@ -38,7 +38,6 @@ pair_free (gpointer data)
   g_clear_object (&pair->iterator);
   g_clear_object (&pair->output);
   g_clear_pointer (&pair->result_type, g_variant_type_free);
-  g_clear_pointer (&pair->spec, g_variant_unref);
   g_clear_pointer (&pair->done, g_free);
   g_free (pair);
 }

@@ -57,8 +57,7 @@ typedef struct
   GThread         *thread;
   int              fd;
   GArray          *ids;             /* MpaioResultId of the pending results */
-  GVariantBuilder  results;
-  guint            n_results;
+  GPtrArray       *results;         /* GVariant of the pending results */
   gsize            results_size;
   gint64           busy_usec;       /* spent processing the pending results */
   gint64           pending_since;   /* when the oldest pending result was made */
@@ -151,15 +150,14 @@ outbox_flush_locked (Outbox *outbox)
 {
   GVariant *body;
 
-  if (outbox->n_results == 0)
+  if (outbox->results->len == 0)
     return outbox->error == NULL;
 
-  body = g_variant_new ("(t@a(ut)@av)", (guint64) outbox->busy_usec,
-                        g_variant_new_fixed_array (G_VARIANT_TYPE ("(ut)"), outbox->ids->data,
-                                                   outbox->ids->len, sizeof (MpaioResultId)),
-                        g_variant_builder_end (&outbox->results));
+  body = mpaio_wire_result_build (outbox->busy_usec, (const MpaioResultId *) outbox->ids->data,
+                                  (GVariant * const *) outbox->results->pdata,
+                                  outbox->results->len);
   g_array_set_size (outbox->ids, 0);
-  outbox->n_results = 0;
+  g_ptr_array_set_size (outbox->results, 0);
   outbox->results_size = 0;
   outbox->busy_usec = 0;
   return outbox_send_locked (outbox, MPAIO_MESSAGE_RESULT, body);
@@ -210,20 +208,18 @@ outbox_add (Outbox    *outbox,
 
   MpaioResultId id = { binding_id, 0, chunk_index };
 
-  if (outbox->n_results == 0)
+  if (outbox->results->len == 0)
     {
-      g_variant_builder_init (&outbox->results, G_VARIANT_TYPE ("av"));
       outbox->pending_since = g_get_monotonic_time ();
       g_cond_signal (&outbox->cond);
     }
 
   g_array_append_val (outbox->ids, id);
-  g_variant_builder_add (&outbox->results, "v", result);
-  outbox->n_results++;
+  g_ptr_array_add (outbox->results, g_variant_ref (result));
   outbox->results_size += g_variant_get_size (result) + 24;
   outbox->busy_usec += busy_usec;
 
-  if (outbox->n_results >= MAX_PENDING_RESULTS || outbox->results_size >= MAX_PENDING_BYTES ||
+  if (outbox->results->len >= MAX_PENDING_RESULTS || outbox->results_size >= MAX_PENDING_BYTES ||
       g_get_monotonic_time () - outbox->pending_since >= MAX_PENDING_USEC)
     ok = outbox_flush_locked (outbox);
 
@@ -240,7 +236,7 @@ outbox_thread (gpointer data)
     {
       gint64 deadline = outbox->pending_since + MAX_PENDING_USEC;
 
-      if (outbox->n_results == 0 || outbox->error != NULL)
+      if (outbox->results->len == 0 || outbox->error != NULL)
         g_cond_wait (&outbox->cond, &outbox->lock);
       else if (g_get_monotonic_time () >= deadline)
         outbox_flush_locked (outbox);
@@ -260,6 +256,7 @@ outbox_init (Outbox *outbox,
   g_cond_init (&outbox->cond);
   outbox->fd = fd;
   outbox->ids = g_array_new (FALSE, FALSE, sizeof (MpaioResultId));
+  outbox->results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   outbox->thread = g_thread_new ("mpaio-outbox", outbox_thread, outbox);
 }
 
@@ -272,8 +269,7 @@ outbox_clear (Outbox *outbox)
   g_mutex_unlock (&outbox->lock);
   g_thread_join (g_steal_pointer (&outbox->thread));
 
-  if (outbox->n_results > 0)
-    g_variant_builder_clear (&outbox->results);
+  g_clear_pointer (&outbox->results, g_ptr_array_unref);
   g_clear_error (&outbox->error);
   g_clear_pointer (&outbox->ids, g_array_unref);
   g_mutex_clear (&outbox->lock);
@@ -353,45 +349,44 @@ server_process (Server    *server,
                 GVariant  *body,
                 GError   **error)
 {
-  g_autoptr(GVariant) entries = NULL;
-  const guint64 *ranges;
-  guint32 binding_id;
+  MpaioWireProcess process;
   Binding *binding;
-  gsize n_entries;
 
-  g_variant_get (body, "(u@a(ttt))", &binding_id, &entries);
-  ranges = g_variant_get_fixed_array (entries, &n_entries, sizeof (guint64) * 3);
+  if (!mpaio_wire_process_parse (body, &process, error))
+    return FALSE;
 
-  binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (binding_id));
+  binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (process.binding_id));
   if (binding == NULL)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("The pool asked for binding %u, which it never sent"), binding_id);
+                   _("The pool asked for binding %u, which it never sent"), process.binding_id);
       return FALSE;
     }
 
-  for (gsize i = 0; i < n_entries; i++)
+  for (gsize i = 0; i < process.n_ranges; i++)
     {
       g_autoptr(GError) chunk_error = NULL;
       g_autoptr(GVariant) result = NULL;
-      guint64 chunk_index = ranges[3 * i];
+      const MpaioWireRange *range = &process.ranges[i];
       gint64 begin = g_get_monotonic_time ();
+      MpaioWireError reply;
 
-      result = process_chunk (server, binding, chunk_index, ranges[3 * i + 1], ranges[3 * i + 2],
+      result = process_chunk (server, binding, range->chunk, range->start, range->end,
                               &chunk_error);
 
       if (result != NULL)
         {
-          if (!outbox_add (&server->outbox, binding_id, chunk_index, result,
+          if (!outbox_add (&server->outbox, process.binding_id, range->chunk, result,
                            g_get_monotonic_time () - begin, error))
             return FALSE;
           continue;
         }
 
-      if (!outbox_send (&server->outbox, MPAIO_MESSAGE_ERROR,
-                        g_variant_new ("(utsis)", binding_id, chunk_index,
-                                       g_quark_to_string (chunk_error->domain),
-                                       chunk_error->code, chunk_error->message),
+      reply = (MpaioWireError) {
+        process.binding_id, range->chunk, g_quark_to_string (chunk_error->domain),
+        chunk_error->code, chunk_error->message
+      };
+      if (!outbox_send (&server->outbox, MPAIO_MESSAGE_ERROR, mpaio_wire_error_build (&reply),
                         error))
         return FALSE;
       if (mpaio_input_guard_tripped ())
@@ -407,30 +402,33 @@ server_add_memory (Server        *server,
                    GError       **error)
 {
   MpaioSharedMemory *memory;
-  guint64 id, size;
-  gboolean output;
+  MpaioWireMemory body;
 
-  g_variant_get (message->body, "(ttb)", &id, &size, &output);
-
-  if (!(memory = mpaio_shared_memory_new_for_worker (g_steal_fd (&message->fd), size, output, error)))
+  if (!mpaio_wire_memory_parse (message->body, &body, error) ||
+      !(memory = mpaio_shared_memory_new_for_worker (g_steal_fd (&message->fd), body.size,
+                                                     body.output, error)))
     return FALSE;
 
-  g_hash_table_replace (server->memories, GSIZE_TO_POINTER (id), memory);
+  g_hash_table_replace (server->memories, GSIZE_TO_POINTER (body.id), memory);
   return TRUE;
 }
 
-static void
-server_add_worker (Server   *server,
-                   GVariant *body)
+static gboolean
+server_add_worker (Server    *server,
+                   GVariant  *body,
+                   GError   **error)
 {
-  g_autoptr(GVariant) spec = NULL;
-  WorkerEntry *entry = g_new0 (WorkerEntry, 1);
-  guint32 id;
+  g_auto(MpaioWireWorker) worker = { 0, NULL };
+  WorkerEntry *entry;
+
+  if (!mpaio_wire_worker_parse (body, &worker, error))
+    return FALSE;
 
   /* A worker that cannot be built answers every chunk with the reason. */
-  g_variant_get (body, "(u@(sa{sv}))", &id, &spec);
-  entry->worker = mpaio_worker_new_from_spec (spec, &entry->error);
-  g_hash_table_replace (server->workers, GUINT_TO_POINTER (id), entry);
+  entry = g_new0 (WorkerEntry, 1);
+  entry->worker = mpaio_worker_new_from_spec (worker.spec, &entry->error);
+  g_hash_table_replace (server->workers, GUINT_TO_POINTER (worker.id), entry);
+  return TRUE;
 }
 
 static gboolean
@@ -440,34 +438,32 @@ server_bind (Server    *server,
 {
   Binding *binding;
   MpaioSharedMemory *memory, *output = NULL;
-  guint32 id, worker_id;
-  guint64 memory_id, offset, element_size, output_id, output_element_size;
-  const char *dtype;
+  MpaioWireBind bind;
 
-  g_variant_get (body, "(uuttt&stt)", &id, &worker_id, &memory_id, &offset, &element_size, &dtype,
-                 &output_id, &output_element_size);
+  if (!mpaio_wire_bind_parse (body, &bind, error))
+    return FALSE;
 
-  memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (memory_id));
-  if (output_id != 0)
-    output = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (output_id));
+  memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (bind.memory_id));
+  if (bind.output_id != 0)
+    output = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (bind.output_id));
 
-  if (memory == NULL || element_size == 0 || (output_id != 0 && (output == NULL || output_element_size == 0)) ||
-      !g_hash_table_contains (server->workers, GUINT_TO_POINTER (worker_id)))
+  if (memory == NULL || (bind.output_id != 0 && output == NULL) ||
+      !g_hash_table_contains (server->workers, GUINT_TO_POINTER (bind.worker_id)))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("The pool bound %u to a memory or worker it never sent"), id);
+                   _("The pool bound %u to a memory or worker it never sent"), bind.binding_id);
       return FALSE;
     }
 
   binding = g_new0 (Binding, 1);
-  binding->worker_id = worker_id;
+  binding->worker_id = bind.worker_id;
   binding->memory = g_object_ref (memory);
-  binding->offset = offset;
-  binding->element_size = element_size;
-  binding->dtype = *dtype ? g_strdup (dtype) : NULL;
+  binding->offset = bind.offset;
+  binding->element_size = bind.element_size;
+  binding->dtype = g_strdup (bind.dtype);
   binding->output = output ? g_object_ref (output) : NULL;
-  binding->output_element_size = output_element_size;
-  g_hash_table_replace (server->bindings, GUINT_TO_POINTER (id), binding);
+  binding->output_element_size = bind.output_element_size;
+  g_hash_table_replace (server->bindings, GUINT_TO_POINTER (bind.binding_id), binding);
   return TRUE;
 }
 
@@ -488,19 +484,20 @@ server_handle (Server        *server,
       return server_add_memory (server, message, error);
 
     case MPAIO_MESSAGE_FORGET_MEMORY:
-      g_variant_get (message->body, "(t)", &id64);
+      if (!mpaio_wire_forget_memory_parse (message->body, &id64, error))
+        return FALSE;
       g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id64));
       return TRUE;
 
     case MPAIO_MESSAGE_WORKER:
-      server_add_worker (server, message->body);
-      return TRUE;
+      return server_add_worker (server, message->body, error);
 
     case MPAIO_MESSAGE_BIND:
       return server_bind (server, message->body, error);
 
     case MPAIO_MESSAGE_UNBIND:
-      g_variant_get (message->body, "(u)", &id);
+      if (!mpaio_wire_unbind_parse (message->body, &id, error))
+        return FALSE;
       g_hash_table_remove (server->bindings, GUINT_TO_POINTER (id));
       return TRUE;
 
@@ -575,7 +572,7 @@ mpaio_serve (GError **error)
   outbox_init (&server.outbox, fd);
 
   if (!outbox_send (&server.outbox, MPAIO_MESSAGE_HELLO,
-                    g_variant_new ("(ut)", MPAIO_PROTOCOL_VERSION, (guint64) getpid ()),
+                    mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, getpid () }),
                     &local_error))
     goto out;
 

@@ -35,7 +35,7 @@ tell_pool_once (void)
   value = g_getenv (MPAIO_WORKER_ENV);
   if (value != NULL &&
       g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT, &fd, NULL) &&
-      mpaio_wire_encode (MPAIO_MESSAGE_NOT_SERVING, g_variant_new ("()"),
+      mpaio_wire_encode (MPAIO_MESSAGE_NOT_SERVING, mpaio_wire_not_serving_build (),
                          &packet, &large_fd, NULL))
     {
       /* Nothing to do if the pool is gone: it needs no news. */

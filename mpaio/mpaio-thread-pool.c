@@ -3,7 +3,7 @@
 
 #include "mpaio-chunk-private.h"
 #include "mpaio-error.h"
-#include "mpaio-executor-private.h"
+#include "mpaio-executor-base-private.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-thread-pool.h"
 
@@ -37,14 +37,12 @@ typedef struct
 
 struct _MpaioThreadPool
 {
-  GObject       parent_instance;
+  GObject            parent_instance;
 
-  GMainContext *context;
-  guint         max_workers;
-  GThreadPool  *threads;
-  GPtrArray    *runs;               /* MpaioRun*, attached */
-  guint         next_run;
-  guint         n_in_flight;
+  MpaioExecutorBase  base;
+  guint              max_workers;
+  GThreadPool       *threads;
+  guint              n_in_flight;
 
   /* Outcomes travel from the threads to the main context in a queue; one
    * source drains it, woken once per batch. */
@@ -52,9 +50,14 @@ struct _MpaioThreadPool
   GSource      *drain_source;
   gint          drain_pending;      /* atomic */
 
-  GQueue        shutdown_tasks;
-  guint         closed : 1;
   guint         dispatching : 1;
+};
+
+static const MpaioExecutorMessages messages = {
+  .closed = N_("The thread pool was shut down; make a new one"),
+  .closed_during_run = N_("The thread pool was shut down during the run"),
+  .wrong_context = N_("The thread pool belongs to another main context; use it "
+                      "from the thread-default main context it was created in"),
 };
 
 static void mpaio_thread_pool_executor_iface_init (MpaioExecutorInterface *iface);
@@ -148,16 +151,8 @@ on_drain (gpointer user_data)
 
   pool_dispatch (self);
 
-  if (self->closed && self->n_in_flight == 0)
-    {
-      GTask *task;
-
-      while ((task = g_queue_pop_head (&self->shutdown_tasks)))
-        {
-          g_task_return_boolean (task, TRUE);
-          g_object_unref (task);
-        }
-    }
+  if (self->base.closed && self->n_in_flight == 0)
+    mpaio_executor_base_complete_shutdown (&self->base);
 
   return G_SOURCE_CONTINUE;
 }
@@ -171,13 +166,13 @@ pool_dispatch (MpaioThreadPool *self)
 {
   MpaioJob *job;
 
-  if (self->closed || self->dispatching)
+  if (self->base.closed || self->dispatching)
     return;
 
   self->dispatching = TRUE;
 
   while (self->n_in_flight < THREAD_QUEUE_DEPTH * self->max_workers &&
-         (job = mpaio_runs_pull (self->runs, &self->next_run)))
+         (job = mpaio_executor_base_pull (&self->base)))
     {
       self->n_in_flight++;
       g_thread_pool_push (self->threads, job, NULL);
@@ -192,27 +187,12 @@ mpaio_thread_pool_attach_run (MpaioExecutor  *executor,
                               GError        **error)
 {
   MpaioThreadPool *self = MPAIO_THREAD_POOL (executor);
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
 
-  if (self->closed)
-    {
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                           _("The thread pool was shut down; make a new one"));
-      return FALSE;
-    }
+  if (!mpaio_executor_base_check (&self->base, error))
+    return FALSE;
 
-  if (context != self->context)
-    {
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_WRONG_CONTEXT,
-                           _("The thread pool belongs to another main context; use it "
-                             "from the thread-default main context it was created in"));
-      return FALSE;
-    }
-
-  g_ptr_array_add (self->runs, mpaio_run_ref (run));
-  mpaio_run_start (run);
+  mpaio_executor_base_attach (&self->base, run);
   pool_dispatch (self);
-
   return TRUE;
 }
 
@@ -220,9 +200,7 @@ static void
 mpaio_thread_pool_detach_run (MpaioExecutor *executor,
                               MpaioRun      *run)
 {
-  MpaioThreadPool *self = MPAIO_THREAD_POOL (executor);
-
-  g_ptr_array_remove (self->runs, run);
+  mpaio_executor_base_detach (&MPAIO_THREAD_POOL (executor)->base, run);
 }
 
 static guint
@@ -231,20 +209,8 @@ mpaio_thread_pool_get_max_workers (MpaioExecutor *executor)
   return MPAIO_THREAD_POOL (executor)->max_workers;
 }
 
-static void
-pool_close (MpaioThreadPool *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (self->closed)
-    return;
-
-  self->closed = TRUE;
-  error = g_error_new_literal (MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                               _("The thread pool was shut down during the run"));
-  mpaio_runs_fail (self->runs, error);
-}
-
+/* Threads cannot be stopped: the shutdown completes when their chunks are
+ * done. */
 static void
 mpaio_thread_pool_shutdown_async (MpaioExecutor       *executor,
                                   GCancellable        *cancellable,
@@ -252,27 +218,11 @@ mpaio_thread_pool_shutdown_async (MpaioExecutor       *executor,
                                   gpointer             user_data)
 {
   MpaioThreadPool *self = MPAIO_THREAD_POOL (executor);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, mpaio_executor_shutdown_async);
-  pool_close (self);
-
-  /* Threads cannot be stopped: the shutdown completes when their chunks
-   * are done. */
+  mpaio_executor_base_close (&self->base);
+  mpaio_executor_base_queue_shutdown (&self->base, cancellable, callback, user_data);
   if (self->n_in_flight == 0)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_queue_push_tail (&self->shutdown_tasks, g_steal_pointer (&task));
-}
-
-static gboolean
-mpaio_thread_pool_shutdown_finish (MpaioExecutor  *executor,
-                                   GAsyncResult   *result,
-                                   GError        **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, executor), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+    mpaio_executor_base_complete_shutdown (&self->base);
 }
 
 static void
@@ -282,7 +232,7 @@ mpaio_thread_pool_executor_iface_init (MpaioExecutorInterface *iface)
   iface->attach_run = mpaio_thread_pool_attach_run;
   iface->detach_run = mpaio_thread_pool_detach_run;
   iface->shutdown_async = mpaio_thread_pool_shutdown_async;
-  iface->shutdown_finish = mpaio_thread_pool_shutdown_finish;
+  iface->shutdown_finish = mpaio_executor_base_shutdown_finish;
 }
 
 static void
@@ -301,7 +251,7 @@ mpaio_thread_pool_dispose (GObject *object)
   MpaioThreadPool *self = MPAIO_THREAD_POOL (object);
   Outcome *outcome;
 
-  pool_close (self);
+  mpaio_executor_base_close (&self->base);
 
   /* Waits for the chunks in the threads: they use the caller's objects. */
   if (self->threads != NULL)
@@ -324,9 +274,8 @@ mpaio_thread_pool_finalize (GObject *object)
 {
   MpaioThreadPool *self = MPAIO_THREAD_POOL (object);
 
-  g_clear_pointer (&self->runs, g_ptr_array_unref);
+  mpaio_executor_base_clear (&self->base);
   g_clear_pointer (&self->outcomes, g_async_queue_unref);
-  g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (mpaio_thread_pool_parent_class)->finalize (object);
 }
@@ -386,16 +335,14 @@ mpaio_thread_pool_class_init (MpaioThreadPoolClass *klass)
 static void
 mpaio_thread_pool_init (MpaioThreadPool *self)
 {
+  mpaio_executor_base_init (&self->base, G_OBJECT (self), &messages);
   self->max_workers = g_get_num_processors ();
-  self->context = g_main_context_ref_thread_default ();
-  self->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) mpaio_run_unref);
   self->outcomes = g_async_queue_new ();
-  g_queue_init (&self->shutdown_tasks);
 
   self->drain_source = g_source_new (&drain_source_funcs, sizeof (GSource));
   g_source_set_callback (self->drain_source, on_drain, self, NULL);
   g_source_set_static_name (self->drain_source, "[mpaio] thread pool results");
-  g_source_attach (self->drain_source, self->context);
+  g_source_attach (self->drain_source, self->base.context);
 }
 
 /**

@@ -26,6 +26,17 @@ mpaio_clear_fd (int *fd_ptr)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpaioFd, mpaio_clear_fd)
 
+/* Destroys a source the caller holds a reference to, and drops it. */
+static inline void
+mpaio_destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
 #define mpaio_autofd g_auto(MpaioFd)
 
 /* How many characters of a caller's text an error message quotes. */

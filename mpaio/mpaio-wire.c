@@ -4,10 +4,8 @@
 #include <inttypes.h>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <gio/gio.h>
@@ -19,29 +17,77 @@
 
 #define ENVELOPE_TYPE G_VARIANT_TYPE ("(uv)")
 #define LARGE_SEALS (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
-#define MAX_FDS 4
 
-static const char * const body_types[MPAIO_MESSAGE_LAST] = {
-  [MPAIO_MESSAGE_HELLO] = "(ut)",                 /* version, pid */
-  [MPAIO_MESSAGE_MEMORY] = "(ttb)",               /* memory id, size, is an output */
-  [MPAIO_MESSAGE_FORGET_MEMORY] = "(t)",          /* memory id */
-  [MPAIO_MESSAGE_WORKER] = "(u(sa{sv}))",         /* worker id, spec */
-  [MPAIO_MESSAGE_BIND] = "(uutttstt)",            /* binding, worker, memory, offset, element size,
-                                                   * dtype, output memory (0: none), output element size */
-  [MPAIO_MESSAGE_UNBIND] = "(u)",                 /* binding */
-  [MPAIO_MESSAGE_PROCESS] = "(ua(ttt))",          /* binding, [(chunk, start, end)] */
-  [MPAIO_MESSAGE_RESULT] = "(ta(ut)av)",          /* µs spent, [(binding, chunk)], [result] */
-  [MPAIO_MESSAGE_ERROR] = "(utsis)",              /* binding, chunk, domain, code, message */
-  [MPAIO_MESSAGE_LARGE] = "(t)",                  /* size of the message in the fd */
-  [MPAIO_MESSAGE_NOT_SERVING] = "()",             /* started as a worker, will not serve */
+#define MAX_WORKER_DOMAINS 64
+
+typedef struct
+{
+  const char *name;
+  const char *body_type;
+  guint       from_pool : 1;
+  guint       from_worker : 1;
+} MessageInfo;
+
+/* The one place that spells the body of each message; docs/design.md has
+ * the same table, and tests/test-protocol-doc.c checks that it does. */
+static const MessageInfo messages[MPAIO_MESSAGE_LAST] = {
+  /* version, pid */
+  [MPAIO_MESSAGE_HELLO] = { "HELLO", "(ut)", FALSE, TRUE },
+  /* memory id, size, is an output */
+  [MPAIO_MESSAGE_MEMORY] = { "MEMORY", "(ttb)", TRUE, FALSE },
+  /* memory id */
+  [MPAIO_MESSAGE_FORGET_MEMORY] = { "FORGET_MEMORY", "(t)", TRUE, FALSE },
+  /* worker id, spec */
+  [MPAIO_MESSAGE_WORKER] = { "WORKER", "(u(sa{sv}))", TRUE, FALSE },
+  /* binding, worker, memory, offset, element size, dtype, output memory
+   * (0: none), output element size */
+  [MPAIO_MESSAGE_BIND] = { "BIND", "(uutttstt)", TRUE, FALSE },
+  /* binding */
+  [MPAIO_MESSAGE_UNBIND] = { "UNBIND", "(u)", TRUE, FALSE },
+  /* binding, [(chunk, start, end)] */
+  [MPAIO_MESSAGE_PROCESS] = { "PROCESS", "(ua(ttt))", TRUE, FALSE },
+  /* µs spent, [(binding, chunk)], [result] */
+  [MPAIO_MESSAGE_RESULT] = { "RESULT", "(ta(ut)av)", FALSE, TRUE },
+  /* binding, chunk, domain, code, message */
+  [MPAIO_MESSAGE_ERROR] = { "ERROR", "(utsis)", FALSE, TRUE },
+  /* size of the message in the fd */
+  [MPAIO_MESSAGE_LARGE] = { "LARGE", "(t)", TRUE, TRUE },
+  /* nothing: started as a worker, the process will not serve */
+  [MPAIO_MESSAGE_NOT_SERVING] = { "NOT_SERVING", "()", FALSE, TRUE },
 };
+
+static gboolean
+kind_is_valid (MpaioMessageKind kind)
+{
+  return kind > 0 && kind < MPAIO_MESSAGE_LAST;
+}
 
 const GVariantType *
 mpaio_message_body_type (MpaioMessageKind kind)
 {
-  g_return_val_if_fail (kind > 0 && kind < MPAIO_MESSAGE_LAST, NULL);
+  g_return_val_if_fail (kind_is_valid (kind), NULL);
 
-  return G_VARIANT_TYPE (body_types[kind]);
+  return G_VARIANT_TYPE (messages[kind].body_type);
+}
+
+const char *
+mpaio_message_kind_get_name (MpaioMessageKind kind)
+{
+  g_return_val_if_fail (kind_is_valid (kind), NULL);
+
+  return messages[kind].name;
+}
+
+gboolean
+mpaio_message_kind_from_pool (MpaioMessageKind kind)
+{
+  return kind_is_valid (kind) && messages[kind].from_pool;
+}
+
+gboolean
+mpaio_message_kind_from_worker (MpaioMessageKind kind)
+{
+  return kind_is_valid (kind) && messages[kind].from_worker;
 }
 
 void
@@ -50,6 +96,344 @@ mpaio_message_clear (MpaioMessage *message)
   g_clear_pointer (&message->body, g_variant_unref);
   mpaio_clear_fd (&message->fd);
   message->kind = 0;
+}
+
+/* Message bodies. Every parser checks the type first: a body may come
+ * from anywhere, not only from mpaio_wire_decode(). */
+
+static gboolean
+check_body (GVariant          *body,
+            MpaioMessageKind   kind,
+            GError           **error)
+{
+  if (g_variant_is_of_type (body, mpaio_message_body_type (kind)))
+    return TRUE;
+
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+               _("A %s message has the body type “%s” instead of “%s”"),
+               messages[kind].name, g_variant_get_type_string (body), messages[kind].body_type);
+  return FALSE;
+}
+
+static gboolean
+invalid_body (GError          **error,
+              MpaioMessageKind  kind,
+              const char       *why)
+{
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+               _("A %s message is invalid: %s"), messages[kind].name, why);
+  return FALSE;
+}
+
+GVariant *
+mpaio_wire_hello_build (const MpaioWireHello *hello)
+{
+  return g_variant_new ("(ut)", hello->version, hello->pid);
+}
+
+gboolean
+mpaio_wire_hello_parse (GVariant        *body,
+                        MpaioWireHello  *hello,
+                        GError         **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_HELLO, error))
+    return FALSE;
+
+  g_variant_get (body, "(ut)", &hello->version, &hello->pid);
+  if (hello->pid == 0 || hello->pid > G_MAXINT32)
+    return invalid_body (error, MPAIO_MESSAGE_HELLO, _("its process id is out of range"));
+
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_memory_build (const MpaioWireMemory *memory)
+{
+  return g_variant_new ("(ttb)", memory->id, memory->size, memory->output);
+}
+
+gboolean
+mpaio_wire_memory_parse (GVariant         *body,
+                         MpaioWireMemory  *memory,
+                         GError          **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_MEMORY, error))
+    return FALSE;
+
+  g_variant_get (body, "(ttb)", &memory->id, &memory->size, &memory->output);
+  if (memory->id == 0)
+    return invalid_body (error, MPAIO_MESSAGE_MEMORY, _("memory id 0 names no memory"));
+
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_forget_memory_build (guint64 memory_id)
+{
+  return g_variant_new ("(t)", memory_id);
+}
+
+gboolean
+mpaio_wire_forget_memory_parse (GVariant  *body,
+                                guint64   *memory_id,
+                                GError   **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_FORGET_MEMORY, error))
+    return FALSE;
+
+  g_variant_get (body, "(t)", memory_id);
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_worker_build (const MpaioWireWorker *worker)
+{
+  return g_variant_new ("(u@(sa{sv}))", worker->id, worker->spec);
+}
+
+gboolean
+mpaio_wire_worker_parse (GVariant         *body,
+                         MpaioWireWorker  *worker,
+                         GError          **error)
+{
+  *worker = (MpaioWireWorker) { 0, NULL };
+  if (!check_body (body, MPAIO_MESSAGE_WORKER, error))
+    return FALSE;
+
+  g_variant_get (body, "(u@(sa{sv}))", &worker->id, &worker->spec);
+  return TRUE;
+}
+
+void
+mpaio_wire_worker_clear (MpaioWireWorker *worker)
+{
+  g_clear_pointer (&worker->spec, g_variant_unref);
+}
+
+GVariant *
+mpaio_wire_bind_build (const MpaioWireBind *bind)
+{
+  return g_variant_new ("(uutttstt)", bind->binding_id, bind->worker_id, bind->memory_id,
+                        bind->offset, bind->element_size, bind->dtype ? bind->dtype : "",
+                        bind->output_id, bind->output_element_size);
+}
+
+gboolean
+mpaio_wire_bind_parse (GVariant       *body,
+                       MpaioWireBind  *bind,
+                       GError        **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_BIND, error))
+    return FALSE;
+
+  g_variant_get (body, "(uuttt&stt)", &bind->binding_id, &bind->worker_id, &bind->memory_id,
+                 &bind->offset, &bind->element_size, &bind->dtype, &bind->output_id,
+                 &bind->output_element_size);
+  if (*bind->dtype == '\0')
+    bind->dtype = NULL;
+
+  if (bind->memory_id == 0 || bind->element_size == 0 || bind->element_size > G_MAXSIZE ||
+      (bind->output_id != 0 &&
+       (bind->output_element_size == 0 || bind->output_element_size > G_MAXSIZE)))
+    return invalid_body (error, MPAIO_MESSAGE_BIND,
+                         _("it names no memory, or an element size of 0"));
+
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_unbind_build (guint32 binding_id)
+{
+  return g_variant_new ("(u)", binding_id);
+}
+
+gboolean
+mpaio_wire_unbind_parse (GVariant  *body,
+                         guint32   *binding_id,
+                         GError   **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_UNBIND, error))
+    return FALSE;
+
+  g_variant_get (body, "(u)", binding_id);
+  return TRUE;
+}
+
+/* A fixed-size array: building it is a copy. */
+GVariant *
+mpaio_wire_process_build (const MpaioWireProcess *process)
+{
+  return g_variant_new ("(u@a(ttt))", process->binding_id,
+                        g_variant_new_fixed_array (G_VARIANT_TYPE ("(ttt)"), process->ranges,
+                                                   process->n_ranges, sizeof (MpaioWireRange)));
+}
+
+gboolean
+mpaio_wire_process_parse (GVariant          *body,
+                          MpaioWireProcess  *process,
+                          GError           **error)
+{
+  g_autoptr(GVariant) entries = NULL;
+
+  if (!check_body (body, MPAIO_MESSAGE_PROCESS, error))
+    return FALSE;
+
+  g_variant_get (body, "(u@a(ttt))", &process->binding_id, &entries);
+  process->ranges = g_variant_get_fixed_array (entries, &process->n_ranges,
+                                               sizeof (MpaioWireRange));
+
+  for (gsize i = 0; i < process->n_ranges; i++)
+    if (process->ranges[i].start > process->ranges[i].end)
+      return invalid_body (error, MPAIO_MESSAGE_PROCESS, _("a chunk ends before it starts"));
+
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_result_build (guint64               busy_usec,
+                         const MpaioResultId  *ids,
+                         GVariant * const     *values,
+                         gsize                 n_results)
+{
+  g_autofree GVariant **boxed = g_new (GVariant *, n_results);
+
+  for (gsize i = 0; i < n_results; i++)
+    boxed[i] = g_variant_new_variant (values[i]);
+
+  return g_variant_new ("(t@a(ut)@av)", busy_usec,
+                        g_variant_new_fixed_array (G_VARIANT_TYPE ("(ut)"), ids, n_results,
+                                                   sizeof (MpaioResultId)),
+                        g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxed, n_results));
+}
+
+gboolean
+mpaio_wire_result_parse (GVariant         *body,
+                         MpaioWireResult  *result,
+                         GError          **error)
+{
+  g_autoptr(GVariant) id_array = NULL;
+
+  *result = (MpaioWireResult) { 0, NULL, 0, NULL };
+  if (!check_body (body, MPAIO_MESSAGE_RESULT, error))
+    return FALSE;
+
+  g_variant_get (body, "(t@a(ut)@av)", &result->busy_usec, &id_array, &result->values);
+  result->ids = g_variant_get_fixed_array (id_array, &result->n_results, sizeof (MpaioResultId));
+
+  if (result->n_results != g_variant_n_children (result->values))
+    {
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("A batch names %zu chunks but holds %zu results"),
+                   result->n_results, g_variant_n_children (result->values));
+      mpaio_wire_result_clear (result);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The result at @index, unboxed. */
+GVariant *
+mpaio_wire_result_dup_value (const MpaioWireResult *result,
+                             gsize                  index)
+{
+  g_autoptr(GVariant) boxed = g_variant_get_child_value (result->values, index);
+
+  return g_variant_get_variant (boxed);
+}
+
+void
+mpaio_wire_result_clear (MpaioWireResult *result)
+{
+  g_clear_pointer (&result->values, g_variant_unref);
+  result->ids = NULL;
+  result->n_results = 0;
+}
+
+GVariant *
+mpaio_wire_error_build (const MpaioWireError *error_body)
+{
+  return g_variant_new ("(utsis)", error_body->binding_id, error_body->chunk,
+                        error_body->domain, error_body->code, error_body->message);
+}
+
+gboolean
+mpaio_wire_error_parse (GVariant        *body,
+                        MpaioWireError  *error_body,
+                        GError         **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_ERROR, error))
+    return FALSE;
+
+  g_variant_get (body, "(ut&si&s)", &error_body->binding_id, &error_body->chunk,
+                 &error_body->domain, &error_body->code, &error_body->message);
+  return TRUE;
+}
+
+GVariant *
+mpaio_wire_not_serving_build (void)
+{
+  return g_variant_new ("()");
+}
+
+gboolean
+mpaio_wire_not_serving_parse (GVariant  *body,
+                              GError   **error)
+{
+  return check_body (body, MPAIO_MESSAGE_NOT_SERVING, error);
+}
+
+/* The caller's quark for an error domain a worker names. Bindings and Vala
+ * register their domains on first use, so the caller may not know one yet;
+ * a worker may register a few, but not grow the quark table without end. */
+static GQuark
+worker_error_domain (const char *domain)
+{
+  static gint n_registered;
+  GQuark quark;
+
+  if ((quark = g_quark_try_string (domain)) != 0)
+    return quark;
+
+  if (g_atomic_int_get (&n_registered) >= MAX_WORKER_DOMAINS || strlen (domain) > 128 ||
+      !g_str_has_suffix (domain, "-quark") || !g_utf8_validate (domain, -1, NULL))
+    return 0;
+
+  g_atomic_int_inc (&n_registered);
+  return g_quark_from_string (domain);
+}
+
+/* The error a worker reported, in the caller's terms: its own domain and
+ * code when the caller knows (or may learn) the domain, else
+ * MPAIO_ERROR_WORKER_FAILED naming it. */
+GError *
+mpaio_wire_error_to_gerror (const MpaioWireError *error_body)
+{
+  GQuark quark;
+
+  (void) MPAIO_ERROR;
+  quark = worker_error_domain (error_body->domain);
+  if (quark == 0)
+    return g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)",
+                        error_body->message, error_body->domain, error_body->code);
+
+  return g_error_new_literal (quark, error_body->code, error_body->message);
+}
+
+/* Only the wire makes LARGE messages; tests forge them with this. */
+GVariant *
+mpaio_wire_large_build (guint64 size)
+{
+  return g_variant_new ("(t)", size);
+}
+
+static guint64
+large_parse (GVariant *body)
+{
+  guint64 size;
+
+  g_variant_get (body, "(t)", &size);
+  return size;
 }
 
 static int
@@ -91,6 +475,18 @@ failed:
   }
 }
 
+/* The bytes of a message: its kind and body in the "(uv)" envelope, with
+ * no check at all, so that tests can forge what a hostile peer sends.
+ * mpaio_wire_encode() is the checked way. */
+GBytes *
+mpaio_wire_pack (guint32   kind,
+                 GVariant *body)
+{
+  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
+
+  return g_variant_get_data_as_bytes (envelope);
+}
+
 /* Serializes a message. A message larger than one packet is written to a
  * sealed memfd, returned in @large_fd, and @packet becomes the LARGE
  * message that announces it. */
@@ -101,13 +497,11 @@ mpaio_wire_encode (MpaioMessageKind   kind,
                    int               *large_fd,
                    GError           **error)
 {
-  g_autoptr(GVariant) envelope = NULL;
   g_autoptr(GBytes) bytes = NULL;
 
   g_assert (g_variant_is_of_type (body, mpaio_message_body_type (kind)));
 
-  envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
-  bytes = g_variant_get_data_as_bytes (envelope);
+  bytes = mpaio_wire_pack (kind, body);
   *large_fd = -1;
 
   if (g_bytes_get_size (bytes) > MPAIO_WIRE_MAX_INLINE)
@@ -118,7 +512,7 @@ mpaio_wire_encode (MpaioMessageKind   kind,
         return FALSE;
 
       return mpaio_wire_encode (MPAIO_MESSAGE_LARGE,
-                                g_variant_new ("(t)", (guint64) size),
+                                mpaio_wire_large_build (size),
                                 packet, &(int) { -1 }, error);
     }
 
@@ -147,7 +541,7 @@ map_large (int       fd,
   gpointer data;
   int seals;
 
-  g_variant_get (body, "(t)", &size);
+  size = large_parse (body);
   seals = fcntl (fd, F_GET_SEALS);
 
   if (size == 0 || size > MPAIO_WIRE_MAX_MESSAGE || fstat (fd, &st) < 0 ||
@@ -209,7 +603,7 @@ decode_envelope (GBytes        *packet,
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
                    _("A message of kind %u has the body type “%s” instead of “%s”"),
-                   kind, g_variant_get_type_string (message->body), body_types[kind]);
+                   kind, g_variant_get_type_string (message->body), messages[kind].body_type);
       return FALSE;
     }
 
@@ -284,151 +678,4 @@ out:
   if (!ok)
     mpaio_message_clear (message);
   return ok;
-}
-
-/* Returns 0, or the errno of the failure (EAGAIN when the peer is full). */
-int
-mpaio_wire_send (int     socket_fd,
-                 GBytes *packet,
-                 int     fd)
-{
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (sizeof (int))];
-  } control;
-  gsize size;
-  struct iovec iov = { (gpointer) g_bytes_get_data (packet, &size), 0 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-  iov.iov_len = size;
-
-  if (fd >= 0)
-    {
-      struct cmsghdr *cmsg;
-
-      memset (&control, 0, sizeof control);
-      msg.msg_control = control.buf;
-      msg.msg_controllen = sizeof control.buf;
-      cmsg = CMSG_FIRSTHDR (&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-    }
-
-  for (;;)
-    {
-      if (sendmsg (socket_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-        return 0;
-      if (errno != EINTR)
-        return errno;
-    }
-}
-
-static guint
-collect_fds (struct msghdr *msg,
-             int           *fds)
-{
-  guint n_fds = 0;
-
-  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (msg); cmsg != NULL; cmsg = CMSG_NXTHDR (msg, cmsg))
-    {
-      gsize n;
-
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-        continue;
-
-      n = (cmsg->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      for (gsize i = 0; i < n; i++)
-        {
-          int fd;
-
-          memcpy (&fd, CMSG_DATA (cmsg) + i * sizeof (int), sizeof (int));
-          if (n_fds < MAX_FDS)
-            fds[n_fds++] = fd;
-          else
-            close (fd);
-        }
-    }
-
-  return n_fds;
-}
-
-/* Receives and decodes one message. @buffer holds MPAIO_WIRE_MAX_INLINE
- * bytes. */
-MpaioWireStatus
-mpaio_wire_receive (int            socket_fd,
-                    guint8        *buffer,
-                    gboolean       blocking,
-                    MpaioMessage  *message,
-                    GError       **error)
-{
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (MAX_FDS * sizeof (int))];
-  } control;
-  struct iovec iov = { buffer, MPAIO_WIRE_MAX_INLINE };
-  struct msghdr msg = {
-    .msg_iov = &iov,
-    .msg_iovlen = 1,
-    .msg_control = control.buf,
-    .msg_controllen = sizeof control.buf,
-  };
-  g_autoptr(GBytes) packet = NULL;
-  int fds[MAX_FDS];
-  guint n_fds;
-  gssize n;
-
-  do
-    n = recvmsg (socket_fd, &msg, MSG_CMSG_CLOEXEC | (blocking ? 0 : MSG_DONTWAIT));
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return MPAIO_WIRE_WOULD_BLOCK;
-
-  /* The peer died with messages from us still unread. */
-  if (n < 0 && errno == ECONNRESET)
-    return MPAIO_WIRE_CLOSED;
-
-  if (n < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not read from a worker channel: %s"), g_strerror (errsv));
-      return MPAIO_WIRE_FAILED;
-    }
-
-  n_fds = collect_fds (&msg, fds);
-
-  /* A packet can be empty: only a hung-up peer is the end of the channel. */
-  if (n == 0 && n_fds == 0)
-    {
-      struct pollfd pfd = { socket_fd, POLLIN | POLLRDHUP, 0 };
-      int ready = poll (&pfd, 1, 0);
-
-      if (ready < 0 || (ready > 0 && (pfd.revents & (POLLHUP | POLLRDHUP)) != 0))
-        return MPAIO_WIRE_CLOSED;
-
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL, _("A packet was empty"));
-      return MPAIO_WIRE_FAILED;
-    }
-
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-    {
-      for (guint i = 0; i < n_fds; i++)
-        close (fds[i]);
-      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   (msg.msg_flags & MSG_TRUNC)
-                   ? _("A packet is larger than %d bytes; large messages must come in a memfd")
-                   : _("A packet came with more than %d file descriptors"),
-                   (msg.msg_flags & MSG_TRUNC) ? MPAIO_WIRE_MAX_INLINE : MAX_FDS);
-      return MPAIO_WIRE_FAILED;
-    }
-
-  packet = g_bytes_new (buffer, n);
-  if (!mpaio_wire_decode (packet, fds, n_fds, message, error))
-    return MPAIO_WIRE_FAILED;
-
-  return MPAIO_WIRE_MESSAGE;
 }

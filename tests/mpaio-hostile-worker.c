@@ -53,9 +53,9 @@ typedef struct _Hostile Hostile;
 /* One batch of chunks, as a PROCESS message gives them. */
 typedef struct
 {
-  guint32        binding_id;
-  const guint64 *ranges;            /* (chunk, start, end) each */
-  gsize          n_chunks;
+  guint32               binding_id;
+  const MpaioWireRange *ranges;
+  gsize                 n_chunks;
 } Batch;
 
 typedef struct
@@ -140,9 +140,7 @@ static GBytes *
 serialize (MpaioMessageKind  kind,
            GVariant         *body)
 {
-  g_autoptr(GVariant) envelope = g_variant_ref_sink (g_variant_new ("(uv)", kind, body));
-
-  return g_variant_get_data_as_bytes (envelope);
+  return mpaio_wire_pack (kind, body);
 }
 
 /* Sends a message the way mpaio_serve() does. */
@@ -185,7 +183,7 @@ send_large (Hostile  *self,
             gboolean  sealed,
             guint64   announced)
 {
-  g_autoptr(GBytes) packet = serialize (MPAIO_MESSAGE_LARGE, g_variant_new ("(t)", announced));
+  g_autoptr(GBytes) packet = serialize (MPAIO_MESSAGE_LARGE, mpaio_wire_large_build (announced));
   mpaio_autofd fd = memfd_holding (message, sealed);
 
   send_bytes (self, packet, fd);
@@ -218,7 +216,7 @@ static void
 polite_hello (Hostile *self)
 {
   send_message (self, MPAIO_MESSAGE_HELLO,
-                g_variant_new ("(ut)", MPAIO_PROTOCOL_VERSION, (guint64) getpid ()));
+                mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, getpid () }));
 }
 
 static gint64
@@ -257,22 +255,23 @@ result_body (Hostile     *self,
              const Batch *batch,
              gboolean     reversed)
 {
-  GVariantBuilder ids, values;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (MpaioResultId));
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
-  g_variant_builder_init (&ids, G_VARIANT_TYPE ("a(ut)"));
-  g_variant_builder_init (&values, G_VARIANT_TYPE ("av"));
   for (gsize n = 0; n < batch->n_chunks; n++)
     {
       gsize i = reversed ? batch->n_chunks - 1 - n : n;
-      const guint64 *range = batch->ranges + 3 * i;
+      const MpaioWireRange *range = &batch->ranges[i];
+      MpaioResultId id = { batch->binding_id, 0, range->chunk };
 
-      g_variant_builder_add (&ids, "(ut)", batch->binding_id, range[0]);
-      g_variant_builder_add (&values, "v",
-                             g_variant_new_int64 (sum_chunk (self, batch->binding_id,
-                                                             range[1], range[2])));
+      g_array_append_val (ids, id);
+      g_ptr_array_add (values, g_variant_ref_sink (g_variant_new_int64 (sum_chunk (self, batch->binding_id,
+                                                                                 range->start,
+                                                                                 range->end))));
     }
 
-  return g_variant_new ("(ta(ut)av)", (guint64) 1, &ids, &values);
+  return mpaio_wire_result_build (1, (const MpaioResultId *) ids->data,
+                                  (GVariant * const *) values->pdata, values->len);
 }
 
 static void
@@ -296,8 +295,10 @@ send_one_result (Hostile  *self,
                  guint64   chunk,
                  GVariant *value)
 {
-  send_message (self, MPAIO_MESSAGE_RESULT,
-                g_variant_new_parsed ("(@t 1, [(%u, %t)], [%v])", binding_id, chunk, value));
+  g_autoptr(GVariant) owned = g_variant_ref_sink (value);
+  MpaioResultId id = { binding_id, 0, chunk };
+
+  send_message (self, MPAIO_MESSAGE_RESULT, mpaio_wire_result_build (1, &id, &owned, 1));
 }
 
 /* Modes, at the HELLO */
@@ -312,7 +313,7 @@ static void
 bad_version_hello (Hostile *self)
 {
   send_message (self, MPAIO_MESSAGE_HELLO,
-                g_variant_new ("(ut)", MPAIO_PROTOCOL_VERSION + 1, (guint64) getpid ()));
+                mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION + 1, getpid () }));
 }
 
 static void
@@ -360,10 +361,10 @@ oversized_reply (Hostile     *self,
                  const Batch *batch)
 {
   g_autofree char *text = g_strnfill (MPAIO_WIRE_MAX_INLINE, 'x');
+  g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_new_string (text));
+  MpaioResultId id = { batch->binding_id, 0, batch->ranges[0].chunk };
   g_autoptr(GBytes) packet =
-    serialize (MPAIO_MESSAGE_RESULT,
-               g_variant_new_parsed ("(@t 1, [(%u, %t)], [<%s>])", batch->binding_id,
-                                     batch->ranges[0], text));
+    serialize (MPAIO_MESSAGE_RESULT, mpaio_wire_result_build (1, &id, &value, 1));
 
   g_assert (g_bytes_get_size (packet) > MPAIO_WIRE_MAX_INLINE);
   send_bytes (self, packet, -1);
@@ -377,7 +378,7 @@ wrong_type_reply (Hostile     *self,
   g_autoptr(GBytes) packet =
     serialize (MPAIO_MESSAGE_RESULT,
                g_variant_new_parsed ("(@t 1, [(%t, %t)], [<%x>])", (guint64) batch->binding_id,
-                                     batch->ranges[0], wrong_value (batch->ranges[0])));
+                                     batch->ranges[0].chunk, wrong_value (batch->ranges[0].chunk)));
 
   send_bytes (self, packet, -1);
 }
@@ -429,7 +430,7 @@ many_fds_reply (Hostile     *self,
 {
   g_autoptr(GBytes) message = polite_result_bytes (self, batch);
   g_autoptr(GBytes) packet =
-    serialize (MPAIO_MESSAGE_LARGE, g_variant_new ("(t)", (guint64) g_bytes_get_size (message)));
+    serialize (MPAIO_MESSAGE_LARGE, mpaio_wire_large_build (g_bytes_get_size (message)));
   int fds[3] = { memfd_holding (message, TRUE), -1, -1 };
 
   fds[1] = memfd_create ("mpaio-hostile-extra", MFD_CLOEXEC);
@@ -454,15 +455,15 @@ static void
 unasked_binding_reply (Hostile     *self,
                        const Batch *batch)
 {
-  send_one_result (self, batch->binding_id + 1000, batch->ranges[0],
-                   g_variant_new_int64 (wrong_value (batch->ranges[0])));
+  send_one_result (self, batch->binding_id + 1000, batch->ranges[0].chunk,
+                   g_variant_new_int64 (wrong_value (batch->ranges[0].chunk)));
 }
 
 static void
 unasked_chunk_reply (Hostile     *self,
                      const Batch *batch)
 {
-  guint64 chunk = batch->ranges[3 * (batch->n_chunks - 1)] + 1000;
+  guint64 chunk = batch->ranges[batch->n_chunks - 1].chunk + 1000;
 
   send_one_result (self, batch->binding_id, chunk, g_variant_new_int64 (wrong_value (chunk)));
 }
@@ -473,15 +474,17 @@ static void
 good_then_unasked_reply (Hostile     *self,
                          const Batch *batch)
 {
-  guint64 unasked = batch->ranges[3 * (batch->n_chunks - 1)] + 1000;
+  guint64 unasked = batch->ranges[batch->n_chunks - 1].chunk + 1000;
 
-  send_message (self, MPAIO_MESSAGE_RESULT,
-                g_variant_new_parsed ("(@t 1, [(%u, %t), (%u, %t)], [<%x>, <%x>])",
-                                      batch->binding_id, batch->ranges[0],
-                                      batch->binding_id, unasked,
-                                      sum_chunk (self, batch->binding_id, batch->ranges[1],
-                                                 batch->ranges[2]),
-                                      wrong_value (unasked)));
+  MpaioResultId ids[] = { { batch->binding_id, 0, batch->ranges[0].chunk },
+                          { batch->binding_id, 0, unasked } };
+  g_autoptr(GVariant) good = g_variant_ref_sink (g_variant_new_int64 (sum_chunk (self, batch->binding_id,
+                                                                                batch->ranges[0].start,
+                                                                                batch->ranges[0].end)));
+  g_autoptr(GVariant) bad = g_variant_ref_sink (g_variant_new_int64 (wrong_value (unasked)));
+  GVariant *values[] = { good, bad };
+
+  send_message (self, MPAIO_MESSAGE_RESULT, mpaio_wire_result_build (1, ids, values, 2));
 }
 
 /* The right sums, for chunks the pool did send, in the wrong order. */
@@ -523,12 +526,10 @@ static void
 pool_only_kind_reply (Hostile     *self,
                       const Batch *batch)
 {
-  g_autoptr(GVariant) entries =
-    g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE ("(ttt)"), batch->ranges,
-                                                   batch->n_chunks, sizeof (guint64) * 3));
-
   send_message (self, MPAIO_MESSAGE_PROCESS,
-                g_variant_new ("(u@a(ttt))", batch->binding_id, entries));
+                mpaio_wire_process_build (&(MpaioWireProcess) {
+                  batch->binding_id, batch->ranges, batch->n_chunks
+                }));
 }
 
 /* A well-formed MEMORY message (all zeros, whatever its body type is now),
@@ -557,7 +558,7 @@ send_error (Hostile    *self,
             const char *text)
 {
   send_message (self, MPAIO_MESSAGE_ERROR,
-                g_variant_new ("(utsis)", binding_id, chunk, domain, code, text));
+                mpaio_wire_error_build (&(MpaioWireError) { binding_id, chunk, domain, code, text }));
 }
 
 /* Not the name of a quark at all. */
@@ -565,7 +566,7 @@ static void
 error_unknown_domain_reply (Hostile     *self,
                             const Batch *batch)
 {
-  send_error (self, batch->binding_id, batch->ranges[0], "mpaio hostile domain", 42,
+  send_error (self, batch->binding_id, batch->ranges[0].chunk, "mpaio hostile domain", 42,
               "a made-up error");
 }
 
@@ -574,7 +575,7 @@ static void
 error_new_domain_reply (Hostile     *self,
                         const Batch *batch)
 {
-  send_error (self, batch->binding_id, batch->ranges[0], "mpaio-hostile-new-error-quark", 42,
+  send_error (self, batch->binding_id, batch->ranges[0].chunk, "mpaio-hostile-new-error-quark", 42,
               "a new error");
 }
 
@@ -585,7 +586,7 @@ error_flood_reply (Hostile     *self,
 {
   for (gsize i = 0; i < batch->n_chunks; i++)
     {
-      guint64 chunk = batch->ranges[3 * i];
+      guint64 chunk = batch->ranges[i].chunk;
       g_autofree char *domain = g_strdup_printf ("mpaio-hostile-flood-%" G_GUINT64_FORMAT "-quark",
                                                  chunk);
 
@@ -599,7 +600,7 @@ static void
 unasked_error_reply (Hostile     *self,
                      const Batch *batch)
 {
-  send_error (self, batch->binding_id, batch->ranges[0] + 1000, "g-io-error-quark",
+  send_error (self, batch->binding_id, batch->ranges[0].chunk + 1000, "g-io-error-quark",
               G_IO_ERROR_FAILED, "an error nobody asked for");
 }
 
@@ -607,7 +608,7 @@ static void
 wrong_value_type_reply (Hostile     *self,
                         const Batch *batch)
 {
-  send_one_result (self, batch->binding_id, batch->ranges[0], g_variant_new_string ("-1000000"));
+  send_one_result (self, batch->binding_id, batch->ranges[0].chunk, g_variant_new_string ("-1000000"));
 }
 
 static const Mode modes[] = {
@@ -658,49 +659,51 @@ add_memory (Hostile      *self,
             MpaioMessage *message)
 {
   Mapping *mapping = g_new0 (Mapping, 1);
-  guint64 id, size;
+  MpaioWireMemory memory;
 
-  /* Memory id and size come first; what follows does not matter here. */
-  g_variant_get_child (message->body, 0, "t", &id);
-  g_variant_get_child (message->body, 1, "t", &size);
-  mapping->size = size;
-  if (size > 0)
+  if (!mpaio_wire_memory_parse (message->body, &memory, NULL))
+    die ("The pool sent a bad MEMORY message", 0);
+  mapping->size = memory.size;
+  if (memory.size > 0)
     {
-      gpointer data = mmap (NULL, size, PROT_READ, MAP_SHARED, message->fd, 0);
+      gpointer data = mmap (NULL, memory.size, PROT_READ, MAP_SHARED, message->fd, 0);
 
       if (data == MAP_FAILED)
         die ("Could not map a memory", errno);
       mapping->data = data;
     }
 
-  g_hash_table_replace (self->memories, GSIZE_TO_POINTER (id), mapping);
+  g_hash_table_replace (self->memories, GSIZE_TO_POINTER (memory.id), mapping);
 }
 
 static void
 add_binding (Hostile  *self,
              GVariant *body)
 {
-  Binding *binding = g_new0 (Binding, 1);
-  guint32 id;
+  Binding *binding;
+  MpaioWireBind bind;
 
-  /* Binding, worker, memory, offset, element size, then more that a sum
-   * does not need. */
-  g_variant_get_child (body, 0, "u", &id);
-  g_variant_get_child (body, 2, "t", &binding->memory_id);
-  g_variant_get_child (body, 3, "t", &binding->offset);
-  g_variant_get_child (body, 4, "t", &binding->element_size);
-  g_hash_table_replace (self->bindings, GUINT_TO_POINTER (id), binding);
+  if (!mpaio_wire_bind_parse (body, &bind, NULL))
+    die ("The pool sent a bad BIND message", 0);
+
+  /* What a sum needs. */
+  binding = g_new0 (Binding, 1);
+  binding->memory_id = bind.memory_id;
+  binding->offset = bind.offset;
+  binding->element_size = bind.element_size;
+  g_hash_table_replace (self->bindings, GUINT_TO_POINTER (bind.binding_id), binding);
 }
 
 static void
 process (Hostile  *self,
          GVariant *body)
 {
-  g_autoptr(GVariant) entries = NULL;
+  MpaioWireProcess parsed;
   Batch batch;
 
-  g_variant_get (body, "(u@a(ttt))", &batch.binding_id, &entries);
-  batch.ranges = g_variant_get_fixed_array (entries, &batch.n_chunks, sizeof (guint64) * 3);
+  if (!mpaio_wire_process_parse (body, &parsed, NULL))
+    die ("The pool sent a bad PROCESS message", 0);
+  batch = (Batch) { parsed.binding_id, parsed.ranges, parsed.n_ranges };
   if (batch.n_chunks == 0)
     return;
 
@@ -726,7 +729,8 @@ handle (Hostile      *self,
       break;
 
     case MPAIO_MESSAGE_FORGET_MEMORY:
-      g_variant_get (message->body, "(t)", &id64);
+      if (!mpaio_wire_forget_memory_parse (message->body, &id64, NULL))
+        die ("The pool sent a bad FORGET_MEMORY message", 0);
       g_hash_table_remove (self->memories, GSIZE_TO_POINTER (id64));
       break;
 
@@ -738,7 +742,8 @@ handle (Hostile      *self,
       break;
 
     case MPAIO_MESSAGE_UNBIND:
-      g_variant_get (message->body, "(u)", &id);
+      if (!mpaio_wire_unbind_parse (message->body, &id, NULL))
+        die ("The pool sent a bad UNBIND message", 0);
       g_hash_table_remove (self->bindings, GUINT_TO_POINTER (id));
       break;
 

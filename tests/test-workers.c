@@ -690,6 +690,27 @@ test_run_sync (MpaioOrchestrator  *orchestrator,
   return wait.ok;
 }
 
+static void
+on_shutdown_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_assert_true (mpaio_executor_shutdown_finish (MPAIO_EXECUTOR (object), result, NULL));
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Shuts @executor down, running the thread-default main context until it
+ * is done. */
+void
+test_shutdown_sync (MpaioExecutor *executor)
+{
+  gboolean done = FALSE;
+
+  mpaio_executor_shutdown_async (executor, NULL, on_shutdown_done, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* The explicit worker program built next to the tests. */
 char **
 test_worker_argv (gboolean register_types)

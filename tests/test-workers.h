@@ -78,6 +78,7 @@ gint64             test_sum_1_to_n        (guint64 n);
 gboolean           test_run_sync          (MpaioOrchestrator *orchestrator,
                                            GCancellable      *cancellable,
                                            GError           **error);
+void               test_shutdown_sync     (MpaioExecutor     *executor);
 char             **test_worker_argv       (gboolean           register_types);
 MpaioOrchestrator *test_make_sum_run      (MpaioExecutor     *executor,
                                            guint64            n_values,

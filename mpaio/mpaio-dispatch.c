@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "mpaio-error.h"
+#include "mpaio-i18n-private.h"
+#include "mpaio-peer-private.h"
+#include "mpaio-shared-memory-private.h"
+#include "mpaio-util-private.h"
+
+#define AUTO_QUEUED_USEC 2000.0
+#define AUTO_MAX_IN_FLIGHT 256
+
+typedef enum
+{
+  SENT_MEMORY = 1,
+  SENT_WORKER,
+  SENT_BINDING,
+} SentKind;
+
+/* What the dispatch told workers about one (worker, iterator) pair of a
+ * run: pool-only state, kept out of the run layer. */
+typedef struct
+{
+  GVariant *spec;
+  guint     spec_id;
+  guint     binding_id;
+} PairBinding;
+
+typedef struct
+{
+  guint        n_pairs;
+  PairBinding  pairs[];
+} RunBindings;
+
+typedef struct
+{
+  MpaioSharedMemory *memory;
+  guint              n_runs;
+} MemoryUse;
+
+static gpointer
+sent_key (SentKind kind,
+          guint64  id)
+{
+  return GSIZE_TO_POINTER (((gsize) kind << 56) | id);
+}
+
+static void
+run_bindings_free (RunBindings *bindings)
+{
+  for (guint i = 0; i < bindings->n_pairs; i++)
+    g_clear_pointer (&bindings->pairs[i].spec, g_variant_unref);
+  g_free (bindings);
+}
+
+static void
+memory_use_free (MemoryUse *use)
+{
+  g_object_unref (use->memory);
+  g_free (use);
+}
+
+void
+mpaio_dispatch_init (MpaioDispatch        *self,
+                     MpaioExecutorBase    *base,
+                     const MpaioTransport *transport,
+                     gpointer              transport_data)
+{
+  self->base = base;
+  self->transport = transport;
+  self->transport_data = transport_data;
+  self->max_workers = g_get_num_processors ();
+  self->max_retries = 2;
+  self->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) mpaio_peer_free);
+  self->spec_ids = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                          (GDestroyNotify) g_bytes_unref, NULL);
+  self->run_bindings = g_hash_table_new_full (NULL, NULL, NULL,
+                                              (GDestroyNotify) run_bindings_free);
+  self->memories = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) memory_use_free);
+  g_queue_init (&self->start_tasks);
+}
+
+/* Frees every peer at once, without waiting for them: for dispose. */
+void
+mpaio_dispatch_free_peers (MpaioDispatch *self)
+{
+  g_ptr_array_set_size (self->peers, 0);
+  mpaio_destroy_source (&self->respawn_timer);
+}
+
+void
+mpaio_dispatch_clear (MpaioDispatch *self)
+{
+  g_clear_pointer (&self->peers, g_ptr_array_unref);
+  g_clear_pointer (&self->spec_ids, g_hash_table_unref);
+  g_clear_pointer (&self->run_bindings, g_hash_table_unref);
+  g_clear_pointer (&self->memories, g_hash_table_unref);
+}
+
+guint
+mpaio_dispatch_get_n_peers (MpaioDispatch *self)
+{
+  return self->peers->len;
+}
+
+MpaioPeer *
+mpaio_dispatch_get_peer (MpaioDispatch *self,
+                         guint          index)
+{
+  return g_ptr_array_index (self->peers, index);
+}
+
+gpointer
+mpaio_peer_get_data (MpaioPeer *peer)
+{
+  return peer->data;
+}
+
+MpaioDispatch *
+mpaio_peer_get_dispatch (MpaioPeer *peer)
+{
+  return peer->dispatch;
+}
+
+void
+mpaio_peer_free (MpaioPeer *peer)
+{
+  mpaio_destroy_source (&peer->stale_timer);
+  mpaio_destroy_source (&peer->timeout_timer);
+  if (peer->data != NULL)
+    peer->dispatch->transport->free (g_steal_pointer (&peer->data));
+  g_clear_pointer (&peer->unsent, g_ptr_array_unref);
+  while (peer->in_flight.length > 0)
+    mpaio_job_free (mpaio_peer_pop_job (peer));
+  g_clear_pointer (&peer->sent, g_hash_table_unref);
+  g_clear_error (&peer->failure);
+  g_free (peer);
+}
+
+/* Takes @peer out of the dispatch without freeing it. */
+void
+mpaio_dispatch_forget_peer (MpaioDispatch *self,
+                            MpaioPeer     *peer)
+{
+  guint index;
+
+  if (g_ptr_array_find (self->peers, peer, &index))
+    g_ptr_array_steal_index_fast (self->peers, index);
+}
+
+static PairBinding *
+pair_binding (MpaioDispatch *self,
+              MpaioRun      *run,
+              guint          pair)
+{
+  RunBindings *bindings = g_hash_table_lookup (self->run_bindings, run);
+
+  return &bindings->pairs[pair];
+}
+
+/* Sending */
+
+static void
+peer_send_memory (MpaioPeer         *peer,
+                  MpaioSharedMemory *memory,
+                  gboolean           output)
+{
+  if (g_hash_table_add (peer->sent, sent_key (SENT_MEMORY, mpaio_shared_memory_get_id (memory))))
+    peer->dispatch->transport->send_memory (peer, memory, output);
+}
+
+static void
+peer_send_setup (MpaioPeer   *peer,
+                 MpaioJob    *job,
+                 PairBinding *binding)
+{
+  const MpaioTransport *transport = peer->dispatch->transport;
+  MpaioRunPair *pair = mpaio_run_get_pair (job->run, job->pair);
+  MpaioSharedMemory *memory = mpaio_data_iterator_get_memory (pair->iterator);
+
+  peer_send_memory (peer, memory, FALSE);
+  if (pair->output != NULL)
+    peer_send_memory (peer, pair->output, TRUE);
+
+  if (g_hash_table_add (peer->sent, sent_key (SENT_WORKER, binding->spec_id)))
+    transport->send_worker (peer, &(MpaioWireWorker) { binding->spec_id, binding->spec });
+
+  if (g_hash_table_add (peer->sent, sent_key (SENT_BINDING, binding->binding_id)))
+    transport->send_bind (peer, &(MpaioWireBind) {
+      .binding_id = binding->binding_id,
+      .worker_id = binding->spec_id,
+      .memory_id = mpaio_shared_memory_get_id (memory),
+      .offset = mpaio_data_iterator_get_offset (pair->iterator),
+      .element_size = mpaio_data_iterator_get_element_size (pair->iterator),
+      .dtype = mpaio_data_iterator_get_dtype (pair->iterator),
+      .output_id = pair->output ? mpaio_shared_memory_get_id (pair->output) : 0,
+      .output_element_size = pair->output_element_size,
+    });
+}
+
+/* Queues a job; peer_send_jobs() sends the queued ones together. */
+static void
+peer_add_job (MpaioPeer *peer,
+              MpaioJob  *job)
+{
+  PairBinding *binding = pair_binding (peer->dispatch, job->run, job->pair);
+  MpaioSentJob *sent = g_new0 (MpaioSentJob, 1);
+
+  peer_send_setup (peer, job, binding);
+  sent->link.data = sent;
+  sent->job = job;
+  sent->binding_id = binding->binding_id;
+  g_queue_push_tail_link (&peer->in_flight, &sent->link);
+  g_ptr_array_add (peer->unsent, sent);
+  if (peer->in_flight.length == 1)
+    mpaio_peer_head_changed (peer);
+}
+
+/* Takes the first job in flight: the one the next reply is for, once
+ * check_replies() said so. */
+MpaioJob *
+mpaio_peer_pop_job (MpaioPeer *peer)
+{
+  GList *link = g_queue_pop_head_link (&peer->in_flight);
+  MpaioSentJob *sent;
+  MpaioJob *job;
+
+  if (link == NULL)
+    return NULL;
+
+  sent = link->data;
+  job = sent->job;
+  g_free (sent);
+  return job;
+}
+
+/* A run can end while the dispatch fills peers (an iterator gave a bad
+ * range); its binding is gone, so its jobs are dropped unsent. */
+static void
+peer_drop_finished (MpaioPeer *peer)
+{
+  for (guint j = 0; j < peer->unsent->len; )
+    {
+      MpaioSentJob *sent = g_ptr_array_index (peer->unsent, j);
+
+      if (!mpaio_run_is_finished (sent->job->run))
+        {
+          j++;
+          continue;
+        }
+
+      g_queue_unlink (&peer->in_flight, &sent->link);
+      g_ptr_array_remove_index (peer->unsent, j);
+      mpaio_job_free (sent->job);
+      g_free (sent);
+    }
+}
+
+/* Sends the queued jobs as one batch per run of jobs of the same binding. */
+static void
+peer_send_jobs (MpaioPeer *peer)
+{
+  g_autoptr(GArray) ranges = NULL;
+  guint i = 0;
+
+  if (peer->unsent->len == 0)
+    return;
+
+  peer_drop_finished (peer);
+  ranges = g_array_new (FALSE, FALSE, sizeof (MpaioWireRange));
+
+  while (i < peer->unsent->len)
+    {
+      guint32 binding_id = ((MpaioSentJob *) g_ptr_array_index (peer->unsent, i))->binding_id;
+
+      g_array_set_size (ranges, 0);
+      for (; i < peer->unsent->len; i++)
+        {
+          MpaioSentJob *sent = g_ptr_array_index (peer->unsent, i);
+          MpaioWireRange range = { sent->job->chunk, sent->job->start, sent->job->end };
+
+          if (sent->binding_id != binding_id)
+            break;
+          g_array_append_val (ranges, range);
+        }
+
+      peer->dispatch->transport->send_jobs (peer, &(MpaioWireProcess) {
+        binding_id, (const MpaioWireRange *) ranges->data, ranges->len
+      });
+    }
+
+  g_ptr_array_set_size (peer->unsent, 0);
+}
+
+/* Replies */
+
+/* Keeps a moving average of the time a chunk takes, as the worker measured
+ * it, for peer_depth(). */
+static void
+peer_measure (MpaioPeer *peer,
+              guint64    busy_usec,
+              gsize      n_results)
+{
+  double sample = (double) busy_usec / MAX (n_results, 1);
+
+  peer->chunk_usec = peer->chunk_usec > 0 ? 0.7 * peer->chunk_usec + 0.3 * sample : sample;
+}
+
+/* Whether every reply of @ids is for the chunk in flight at its place:
+ * replies come in the order the chunks were sent. */
+static gboolean
+check_replies (MpaioPeer            *peer,
+               const MpaioResultId  *ids,
+               gsize                 n_ids,
+               GError              **error)
+{
+  GList *link = peer->in_flight.head;
+
+  for (gsize i = 0; i < n_ids; i++, link = link->next)
+    {
+      MpaioSentJob *sent = link ? link->data : NULL;
+
+      if (peer->state != MPAIO_PEER_READY || sent == NULL ||
+          sent->binding_id != ids[i].binding_id || sent->job->chunk != ids[i].chunk)
+        {
+          g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                       _("A reply for chunk %" PRIu64 " of binding %u was not asked for"),
+                       ids[i].chunk, ids[i].binding_id);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+handle_results (MpaioPeer     *peer,
+                MpaioMessage  *message,
+                GError       **error)
+{
+  g_auto(MpaioWireResult) result = { 0, NULL, 0, NULL };
+
+  /* Check the whole batch first: from a worker that breaks the protocol,
+   * nothing is delivered, not even the results before the bad one. */
+  if (!mpaio_wire_result_parse (message->body, &result, error) ||
+      !check_replies (peer, result.ids, result.n_results, error))
+    return FALSE;
+
+  peer_measure (peer, result.busy_usec, result.n_results);
+
+  for (gsize i = 0; i < result.n_results; i++)
+    {
+      g_autoptr(GVariant) value = mpaio_wire_result_dup_value (&result, i);
+      g_autoptr(MpaioJob) job = NULL;
+
+      peer->n_popped++;
+      job = mpaio_peer_pop_job (peer);
+      mpaio_run_deliver (job->run, job, value);
+      if (!peer->open)
+        return TRUE;  /* a callback shut the executor down */
+    }
+
+  mpaio_peer_head_changed (peer);
+  return TRUE;
+}
+
+static gboolean
+handle_error (MpaioPeer     *peer,
+              MpaioMessage  *message,
+              GError       **error)
+{
+  g_autoptr(MpaioJob) job = NULL;
+  g_autoptr(GError) job_error = NULL;
+  MpaioWireError reply;
+  MpaioResultId id = { 0, 0, 0 };
+
+  if (!mpaio_wire_error_parse (message->body, &reply, error))
+    return FALSE;
+
+  id = (MpaioResultId) { reply.binding_id, 0, reply.chunk };
+  if (!check_replies (peer, &id, 1, error))
+    return FALSE;
+
+  peer->n_popped++;
+  job = mpaio_peer_pop_job (peer);
+  job_error = mpaio_wire_error_to_gerror (&reply);
+  mpaio_job_prefix_error (job, &job_error);
+  mpaio_run_fail (job->run, g_steal_pointer (&job_error));
+  mpaio_peer_head_changed (peer);
+  return TRUE;
+}
+
+static gboolean
+handle_hello (MpaioPeer     *peer,
+              MpaioMessage  *message,
+              GError       **error)
+{
+  MpaioDispatch *self = peer->dispatch;
+  g_autofree char *name = NULL;
+  MpaioWireHello hello;
+
+  if (!mpaio_wire_hello_parse (message->body, &hello, error))
+    return FALSE;
+  if (self->transport->hello != NULL)
+    self->transport->hello (peer, &hello);
+
+  if (peer->state != MPAIO_PEER_STARTING)
+    {
+      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                           _("A worker said hello twice"));
+      return FALSE;
+    }
+
+  if (hello.version != MPAIO_PROTOCOL_VERSION)
+    {
+      /* Not a protocol error: the wrong program, so the spawn failed. */
+      name = self->transport->describe (peer);
+      mpaio_peer_abandon (peer, g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
+                                             _("%s speaks version %u of the Mpaio "
+                                               "protocol, but this process speaks version %u; "
+                                               "run workers against the same Mpaio library"),
+                                             name, hello.version, MPAIO_PROTOCOL_VERSION));
+      return TRUE;
+    }
+
+  peer->state = MPAIO_PEER_READY;
+  self->startup_failures = 0;
+  mpaio_dispatch_complete_start (self);
+  return TRUE;
+}
+
+/* The transport hands over a message from @peer; FALSE with @error set
+ * if it breaks the protocol (then the transport gives up on the peer). */
+gboolean
+mpaio_peer_receive (MpaioPeer     *peer,
+                    MpaioMessage  *message,
+                    GError       **error)
+{
+  switch (message->kind)
+    {
+    case MPAIO_MESSAGE_HELLO:
+      return handle_hello (peer, message, error);
+
+    case MPAIO_MESSAGE_RESULT:
+      return handle_results (peer, message, error);
+
+    case MPAIO_MESSAGE_ERROR:
+      return handle_error (peer, message, error);
+
+    case MPAIO_MESSAGE_MEMORY:
+    case MPAIO_MESSAGE_FORGET_MEMORY:
+    case MPAIO_MESSAGE_WORKER:
+    case MPAIO_MESSAGE_BIND:
+    case MPAIO_MESSAGE_UNBIND:
+    case MPAIO_MESSAGE_PROCESS:
+    case MPAIO_MESSAGE_LARGE:
+    case MPAIO_MESSAGE_NOT_SERVING:     /* the process transport's business */
+    case MPAIO_MESSAGE_LAST:
+    default:
+      g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                   _("A worker sent a message of kind %u, which only the pool sends"),
+                   message->kind);
+      return FALSE;
+    }
+}
+
+/* Dispatching */
+
+/* How many chunks a peer should hold: with chunks-in-flight at 0, enough
+ * to cover the round trip with room to spare (about 2 ms of work, at
+ * least 2), measured as the run goes. */
+static guint
+peer_depth (MpaioPeer *peer)
+{
+  MpaioDispatch *self = peer->dispatch;
+  double wanted;
+
+  if (self->chunks_in_flight > 0)
+    return self->chunks_in_flight;
+
+  if (peer->chunk_usec <= 0)
+    return 2;
+
+  wanted = 1 + AUTO_QUEUED_USEC / MAX (peer->chunk_usec, 1.0);
+  return CLAMP (wanted, 2, AUTO_MAX_IN_FLIGHT);
+}
+
+static gboolean
+peer_has_room (MpaioPeer *peer)
+{
+  MpaioJob *head = mpaio_peer_head (peer);
+
+  return peer->state == MPAIO_PEER_READY && peer->open &&
+         peer->in_flight.length < peer_depth (peer) && (head == NULL || !head->suspect);
+}
+
+/* Once every ready peer is full: how many more peers the chunks still
+ * waiting could keep busy, beyond those still starting. A run of one chunk
+ * starts one peer; a pending start starts them all. */
+static guint64
+count_wanted_peers (MpaioDispatch *self)
+{
+  GPtrArray *runs = self->base->runs;
+  guint64 n_pending = 0;
+  guint n_starting = 0;
+
+  for (guint i = 0; i < runs->len; i++)
+    n_pending += mpaio_run_get_n_pending (g_ptr_array_index (runs, i));
+
+  if (self->start_tasks.length > 0)
+    n_pending = MAX (n_pending, self->max_workers);
+
+  for (guint i = 0; i < self->peers->len; i++)
+    n_starting += ((MpaioPeer *) g_ptr_array_index (self->peers, i))->state == MPAIO_PEER_STARTING;
+
+  return n_pending > n_starting ? n_pending - n_starting : 0;
+}
+
+/* One job for each peer with room; FALSE once no job or no room is left. */
+static gboolean
+fill_round (MpaioDispatch *self)
+{
+  gboolean progress = FALSE;
+
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      MpaioPeer *peer = g_ptr_array_index (self->peers, i);
+      MpaioJob *job;
+
+      if (!peer_has_room (peer))
+        continue;
+
+      if (!(job = mpaio_executor_base_pull (self->base)))
+        break;
+
+      /* A suspect runs alone. */
+      if (job->suspect && peer->in_flight.length > 0)
+        {
+          mpaio_run_unpull (job->run, job);
+          continue;
+        }
+
+      peer_add_job (peer, job);
+      progress = TRUE;
+    }
+
+  return progress;
+}
+
+/* Fills every ready peer up to its depth, one slot per peer per round so
+ * that the work spreads evenly, then sends each peer its new chunks in one
+ * go, and starts the peers the waiting chunks need. */
+void
+mpaio_dispatch_run (MpaioDispatch *self)
+{
+  if (self->base->closed || self->dispatching)
+    return;
+
+  self->dispatching = TRUE;
+
+  while (fill_round (self))
+    ;
+
+  for (guint i = 0; i < self->peers->len; i++)
+    peer_send_jobs (g_ptr_array_index (self->peers, i));
+
+  mpaio_dispatch_spawn (self, count_wanted_peers (self));
+
+  self->dispatching = FALSE;
+}
+
+/* Runs */
+
+static guint
+spec_id (MpaioDispatch *self,
+         GVariant      *spec)
+{
+  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (spec);
+  gpointer id;
+
+  if (!(id = g_hash_table_lookup (self->spec_ids, bytes)))
+    {
+      id = GUINT_TO_POINTER (++self->last_spec_id);
+      g_hash_table_insert (self->spec_ids, g_steal_pointer (&bytes), id);
+    }
+
+  return GPOINTER_TO_UINT (id);
+}
+
+static void
+use_memory (MpaioDispatch     *self,
+            MpaioSharedMemory *memory)
+{
+  gpointer key = GSIZE_TO_POINTER (mpaio_shared_memory_get_id (memory));
+  MemoryUse *use = g_hash_table_lookup (self->memories, key);
+
+  if (use == NULL)
+    {
+      use = g_new0 (MemoryUse, 1);
+      use->memory = g_object_ref (memory);
+      g_hash_table_insert (self->memories, key, use);
+    }
+
+  use->n_runs++;
+}
+
+/* When no run uses a memory any more, peers forget it. Messages are
+ * handled in order, so chunks still queued on it are not affected. */
+static void
+release_memory (MpaioDispatch     *self,
+                MpaioSharedMemory *memory)
+{
+  guint64 id = mpaio_shared_memory_get_id (memory);
+  MemoryUse *use = g_hash_table_lookup (self->memories, GSIZE_TO_POINTER (id));
+
+  if (use == NULL || --use->n_runs > 0)
+    return;
+
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      MpaioPeer *peer = g_ptr_array_index (self->peers, i);
+
+      if (g_hash_table_remove (peer->sent, sent_key (SENT_MEMORY, id)) && peer->open)
+        self->transport->forget_memory (peer, id);
+    }
+
+  g_hash_table_remove (self->memories, GSIZE_TO_POINTER (id));
+}
+
+/* Serializes every worker of @run, so that a bad one fails the whole run
+ * before anything is sent, then names its pairs for the peers. */
+static RunBindings *
+bind_run (MpaioDispatch  *self,
+          MpaioRun       *run,
+          GError        **error)
+{
+  guint n_pairs = mpaio_run_get_n_pairs (run);
+  RunBindings *bindings = g_malloc0 (sizeof (RunBindings) + n_pairs * sizeof (PairBinding));
+
+  bindings->n_pairs = n_pairs;
+  for (guint i = 0; i < n_pairs; i++)
+    if (!(bindings->pairs[i].spec = mpaio_worker_serialize (mpaio_run_get_pair (run, i)->worker,
+                                                             error)))
+      {
+        run_bindings_free (bindings);
+        return NULL;
+      }
+
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      MpaioRunPair *pair = mpaio_run_get_pair (run, i);
+
+      bindings->pairs[i].spec_id = spec_id (self, bindings->pairs[i].spec);
+      bindings->pairs[i].binding_id = ++self->last_binding_id;
+      use_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      if (pair->output != NULL)
+        use_memory (self, pair->output);
+    }
+
+  return bindings;
+}
+
+/* Checks the executor, then takes @run and starts dispatching it. */
+gboolean
+mpaio_dispatch_attach_run (MpaioDispatch  *self,
+                           MpaioRun       *run,
+                           GError        **error)
+{
+  RunBindings *bindings;
+
+  if (!mpaio_executor_base_check (self->base, error) || !(bindings = bind_run (self, run, error)))
+    return FALSE;
+
+  g_hash_table_insert (self->run_bindings, run, bindings);
+  mpaio_executor_base_attach (self->base, run);
+  mpaio_dispatch_run (self);
+  return TRUE;
+}
+
+/* The run is over: peers forget its bindings and, if no other run uses
+ * them, its memories. */
+void
+mpaio_dispatch_detach_run (MpaioDispatch *self,
+                           MpaioRun      *run)
+{
+  RunBindings *bindings = g_hash_table_lookup (self->run_bindings, run);
+  g_autoptr(MpaioRun) hold = mpaio_run_ref (run);
+
+  if (!mpaio_executor_base_detach (self->base, run))
+    return;
+
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      MpaioPeer *peer = g_ptr_array_index (self->peers, i);
+
+      for (guint p = 0; p < bindings->n_pairs; p++)
+        {
+          guint binding_id = bindings->pairs[p].binding_id;
+
+          if (g_hash_table_remove (peer->sent, sent_key (SENT_BINDING, binding_id)) && peer->open)
+            self->transport->send_unbind (peer, binding_id);
+        }
+
+      mpaio_peer_check_stale (peer);
+    }
+
+  for (guint p = 0; p < bindings->n_pairs; p++)
+    {
+      MpaioRunPair *pair = mpaio_run_get_pair (run, p);
+
+      release_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      if (pair->output != NULL)
+        release_memory (self, pair->output);
+    }
+
+  g_hash_table_remove (self->run_bindings, run);
+}
