@@ -14,6 +14,21 @@ typedef enum
   MPAIO_PEER_STOPPING,
 } MpaioPeerState;
 
+/* What a peer was told, as keys of its "sent" set. */
+typedef enum
+{
+  MPAIO_SENT_MEMORY = 1,
+  MPAIO_SENT_WORKER,
+  MPAIO_SENT_BINDING,
+} MpaioSentKind;
+
+static inline gpointer
+mpaio_sent_key (MpaioSentKind kind,
+                guint64       id)
+{
+  return GSIZE_TO_POINTER (((guint64) kind << 56) | id);
+}
+
 /* A job on its way to a peer, with the binding it was sent under: the run
  * (and its bindings) may be gone before the reply comes. */
 typedef struct
@@ -63,5 +78,18 @@ void      mpaio_dispatch_spawn     (MpaioDispatch *self,
 void      mpaio_dispatch_complete_start (MpaioDispatch *self);
 void      mpaio_dispatch_forget_peer (MpaioDispatch *self,
                                       MpaioPeer     *peer);
+
+/* mpaio-peer-cache.c: how long peers remember worker specs and memories. */
+void      mpaio_dispatch_init_cache      (MpaioDispatch     *self);
+void      mpaio_dispatch_clear_cache     (MpaioDispatch     *self);
+guint     mpaio_dispatch_use_spec        (MpaioDispatch     *self,
+                                          GVariant          *spec);
+void      mpaio_dispatch_release_spec    (MpaioDispatch     *self,
+                                          GVariant          *spec);
+void      mpaio_dispatch_use_memory      (MpaioDispatch     *self,
+                                          MpaioSharedMemory *memory);
+void      mpaio_dispatch_release_memory  (MpaioDispatch     *self,
+                                          MpaioSharedMemory *memory);
+void      mpaio_dispatch_forget_pending (MpaioDispatch      *self);
 
 G_END_DECLS
