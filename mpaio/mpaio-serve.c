@@ -15,6 +15,7 @@
 #include "mpaio-serve-private.h"
 #include "mpaio-shared-memory-private.h"
 #include "mpaio-util-private.h"
+#include "mpaio-warm-private.h"
 #include "mpaio-wire-private.h"
 #include "mpaio-worker-private.h"
 
@@ -74,6 +75,8 @@ typedef struct
   GHashTable      *workers;         /* id → WorkerEntry (g_rc_box) */
   GHashTable      *bindings;        /* id → Binding */
   Outbox           outbox;
+  MpaioPopulate    populate;
+  MpaioWarmer     *warmer;          /* input memories not populated yet */
 } Server;
 
 /* The server this process runs, for mpaio_serve_count_cached(). */
@@ -342,6 +345,14 @@ process_chunk (Server   *server,
     }
 
   chunk = binding_get_chunk (binding, chunk_index, start, end);
+  if (server->populate == MPAIO_POPULATE_CHUNK)
+    {
+      gsize length;
+      gconstpointer data = mpaio_chunk_get_data (chunk, &length);
+
+      mpaio_populate (data, length);
+    }
+
   if (binding->output == NULL)
     return mpaio_input_guard_process (entry->worker, chunk, error);
 
@@ -420,8 +431,24 @@ server_add_memory (Server        *server,
                                                      body.output, error)))
     return FALSE;
 
+  if (server->populate == MPAIO_POPULATE_MAPPING && !body.output)
+    mpaio_populate (mpaio_shared_memory_get_data (memory), body.size);
+  else if (server->populate == MPAIO_POPULATE_IDLE && !body.output)
+    mpaio_warmer_add (server->warmer, memory);
+
   g_hash_table_replace (server->memories, GSIZE_TO_POINTER (body.id), memory);
   return TRUE;
+}
+
+static void
+server_forget_memory (Server  *server,
+                      guint64  id)
+{
+  MpaioSharedMemory *memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (id));
+
+  if (memory != NULL)
+    mpaio_warmer_remove (server->warmer, memory);
+  g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id));
 }
 
 static gboolean
@@ -498,7 +525,7 @@ server_handle (Server        *server,
     case MPAIO_MESSAGE_FORGET_MEMORY:
       if (!mpaio_wire_forget_memory_parse (message->body, &id64, error))
         return FALSE;
-      g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id64));
+      server_forget_memory (server, id64);
       return TRUE;
 
     case MPAIO_MESSAGE_WORKER:
@@ -531,6 +558,19 @@ server_handle (Server        *server,
                    message->kind);
       return FALSE;
     }
+}
+
+/* Idle: populates input memories a slice at a time until a message
+ * comes. */
+static void
+warm_until_message (Server *server,
+                    int     fd)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+
+  while (mpaio_warmer_step (server->warmer))
+    if (poll (&pfd, 1, 0) != 0)
+      return;
 }
 
 static int
@@ -583,6 +623,8 @@ mpaio_serve (GError **error)
     return FALSE;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  server.populate = mpaio_populate_mode ();
+  server.warmer = mpaio_warmer_new ();
   mpaio_input_guard_install ();
   server.memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_release);
@@ -607,6 +649,7 @@ mpaio_serve (GError **error)
         {
           if (!outbox_send (&server.outbox, 0, NULL, &local_error))
             goto out;
+          warm_until_message (&server, fd);
           status = mpaio_wire_receive (fd, server.buffer, TRUE, &message, &local_error);
         }
 
@@ -633,6 +676,7 @@ out:
     g_propagate_error (error, g_steal_pointer (&local_error));
 
   serving = NULL;
+  mpaio_warmer_free (server.warmer);
   outbox_clear (&server.outbox);
   g_hash_table_unref (server.bindings);
   g_hash_table_unref (server.workers);

@@ -18,6 +18,7 @@
 #include "test-workers.h"
 
 #define MEBI (1024 * 1024)
+#define N_32_MIB (32 * MEBI / sizeof (gint64))
 
 typedef struct
 {
@@ -42,14 +43,15 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->pool);
 }
 
+/* Runs @worker on the first @n int64 of @memory. */
 static void
 run_worker (Fixture           *fixture,
             MpaioWorker       *worker,
             MpaioSharedMemory *memory,
+            guint64            n,
             guint64            chunk_size)
 {
   g_autoptr(GError) error = NULL;
-  guint64 n = mpaio_shared_memory_get_size (memory) / sizeof (gint64);
   g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new_for_dtype (memory, "<i8", n,
                                                                               chunk_size, &error);
   g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (fixture->pool));
@@ -79,7 +81,7 @@ run_cache_worker (Fixture           *fixture,
   g_autoptr(TestCacheWorker) worker = test_cache_worker_new (tag);
   guint n_bindings;
 
-  run_worker (fixture, MPAIO_WORKER (worker), memory, 1);
+  run_worker (fixture, MPAIO_WORKER (worker), memory, 1, 1);
   test_cache_worker_get_counts (worker, n_memories, n_workers, &n_bindings, resident_pages);
   g_assert_cmpuint (n_bindings, ==, 1);  /* this run's */
 }
@@ -216,36 +218,41 @@ maps_memfd_of_size (int   pid,
   return FALSE;
 }
 
-/* A TestSumWorker sums @memory: the faults it took in the worker process. */
+/* A TestSumWorker sums the first @n int64 of @memory: the faults it took
+ * in the worker process. */
 static guint64
 faults_of_run (Fixture           *fixture,
-               MpaioSharedMemory *memory)
+               MpaioSharedMemory *memory,
+               guint64            n)
 {
   g_autoptr(TestSumWorker) worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
-  guint64 n = mpaio_shared_memory_get_size (memory) / sizeof (gint64);
   guint64 before = minor_faults (fixture->pid);
 
-  run_worker (fixture, MPAIO_WORKER (worker), memory, 64 * 1024);
+  run_worker (fixture, MPAIO_WORKER (worker), memory, n, 64 * 1024);
   g_assert_cmpint (worker->total, ==, test_sum_1_to_n (n));
   return minor_faults (fixture->pid) - before;
 }
 
 /* A second run on the same memory faults no pages of it in the worker
- * process; once the caller drops the memory, the worker unmaps it. */
+ * process; once the caller drops the memory, the worker unmaps it. The
+ * worker populates nothing ahead here, so that every fault counted is
+ * process()'s. */
 static void
 test_warm_second_run (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autoptr(MpaioSharedMemory) small = test_make_int64_memory (1);
-  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (32 * MEBI / sizeof (gint64));
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (N_32_MIB);
   guint64 pages = 32 * MEBI / sysconf (_SC_PAGESIZE), cold, warm, resident;
   guint n_memories, n_workers;
 
   /* The worker process starts, and is ready, before anything is counted. */
+  g_setenv ("MPAIO_POPULATE", "fault", TRUE);
   run_cache_worker (fixture, 1, small, &n_memories, &n_workers, &resident);
+  g_unsetenv ("MPAIO_POPULATE");
 
-  cold = faults_of_run (fixture, memory);
-  warm = faults_of_run (fixture, memory);
+  cold = faults_of_run (fixture, memory, N_32_MIB);
+  warm = faults_of_run (fixture, memory, N_32_MIB);
   g_test_message ("Minor faults of the worker process on %" G_GUINT64_FORMAT " pages: "
                   "%" G_GUINT64_FORMAT " on the first run, %" G_GUINT64_FORMAT " on the second",
                   pages, cold, warm);
@@ -260,6 +267,65 @@ test_warm_second_run (Fixture       *fixture,
   run_cache_worker (fixture, 1, small, &n_memories, &n_workers, &resident);
   g_assert_cmpuint (n_memories, ==, 1);
   g_assert_false (maps_memfd_of_size (fixture->pid, 32 * MEBI));
+}
+
+/* The resident size, in bytes, of the worker's mapping of a memfd of
+ * @size bytes. */
+static guint64
+resident_in_mapping (int   pid,
+                     gsize size)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps", pid);
+  g_autofree char *smaps = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean in_mapping = FALSE;
+
+  g_assert_true (g_file_get_contents (path, &smaps, NULL, NULL));
+  lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start, end, kib;
+
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2)
+        in_mapping = strstr (lines[i], "/memfd:mpaio ") != NULL && end - start == size;
+      else if (in_mapping && sscanf (lines[i], "Rss: %" G_GUINT64_FORMAT " kB", &kib) == 1)
+        return kib * 1024;
+    }
+
+  return 0;
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  g_error ("The worker process did not populate its mapping in 20 s");
+  return G_SOURCE_REMOVE;
+}
+
+/* By default, a worker populates the rest of a sealed memfd while it has
+ * nothing to do: after a run on its first MiB, the worker maps all of it,
+ * and a run on all of it faults no page. */
+static void
+test_warm_while_idle (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(MpaioSharedMemory) small = test_make_int64_memory (1);
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (N_32_MIB);
+  guint64 pages = 32 * MEBI / sysconf (_SC_PAGESIZE), faults, resident;
+  guint n_memories, n_workers, deadline;
+
+  run_cache_worker (fixture, 1, small, &n_memories, &n_workers, &resident);
+  faults_of_run (fixture, memory, MEBI / sizeof (gint64));
+
+  deadline = g_timeout_add_seconds (20, on_deadline, NULL);
+  while (resident_in_mapping (fixture->pid, 32 * MEBI) < 32 * MEBI)
+    test_iterate_a_while ();
+  g_source_remove (deadline);
+
+  faults = faults_of_run (fixture, memory, N_32_MIB);
+  g_test_message ("Minor faults of the worker process on %" G_GUINT64_FORMAT " pages, "
+                  "populated while it was idle: %" G_GUINT64_FORMAT, pages, faults);
+  g_assert_cmpuint (faults, <, pages / 100);
 }
 
 /* A low-memory warning unmaps the memories no run uses; the next run on
@@ -303,6 +369,7 @@ main (int   argc,
   ADD ("/mpaio/lifetime/new-worker-each-run", test_new_worker_each_run);
   ADD ("/mpaio/lifetime/same-spec-kept", test_same_spec_kept);
   ADD ("/mpaio/lifetime/warm-second-run", test_warm_second_run);
+  ADD ("/mpaio/lifetime/warm-while-idle", test_warm_while_idle);
   ADD ("/mpaio/lifetime/low-memory", test_low_memory);
 #undef ADD
 
