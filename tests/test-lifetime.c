@@ -194,28 +194,53 @@ minor_faults (int pid)
   return faults;
 }
 
-/* Whether the worker process maps a memfd of exactly @size bytes. */
+/* Whether the worker process maps a memfd of exactly @size bytes; if so,
+ * @resident says how many bytes of that mapping are resident. */
+static gboolean
+find_memfd_mapping (int      pid,
+                    gsize    size,
+                    guint64 *resident)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps", pid);
+  g_autofree char *smaps = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean in_mapping = FALSE;
+
+  g_assert_true (g_file_get_contents (path, &smaps, NULL, NULL));
+  lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start, end, kib;
+
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2)
+        in_mapping = strstr (lines[i], "/memfd:mpaio ") != NULL && end - start == size;
+      else if (in_mapping && sscanf (lines[i], "Rss: %" G_GUINT64_FORMAT " kB", &kib) == 1)
+        {
+          *resident = kib * 1024;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 static gboolean
 maps_memfd_of_size (int   pid,
                     gsize size)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/maps", pid);
-  g_autofree char *maps = NULL;
-  g_auto(GStrv) lines = NULL;
+  guint64 resident;
 
-  g_assert_true (g_file_get_contents (path, &maps, NULL, NULL));
-  lines = g_strsplit (maps, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      guint64 start, end;
+  return find_memfd_mapping (pid, size, &resident);
+}
 
-      if (strstr (lines[i], "/memfd:mpaio ") != NULL &&
-          sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2 &&
-          end - start == size)
-        return TRUE;
-    }
+static guint64
+resident_in_mapping (int   pid,
+                     gsize size)
+{
+  guint64 resident = 0;
 
-  return FALSE;
+  find_memfd_mapping (pid, size, &resident);
+  return resident;
 }
 
 /* A TestSumWorker sums the first @n int64 of @memory: the faults it took
@@ -267,32 +292,6 @@ test_warm_second_run (Fixture       *fixture,
   run_cache_worker (fixture, 1, small, &n_memories, &n_workers, &resident);
   g_assert_cmpuint (n_memories, ==, 1);
   g_assert_false (maps_memfd_of_size (fixture->pid, 32 * MEBI));
-}
-
-/* The resident size, in bytes, of the worker's mapping of a memfd of
- * @size bytes. */
-static guint64
-resident_in_mapping (int   pid,
-                     gsize size)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps", pid);
-  g_autofree char *smaps = NULL;
-  g_auto(GStrv) lines = NULL;
-  gboolean in_mapping = FALSE;
-
-  g_assert_true (g_file_get_contents (path, &smaps, NULL, NULL));
-  lines = g_strsplit (smaps, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      guint64 start, end, kib;
-
-      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2)
-        in_mapping = strstr (lines[i], "/memfd:mpaio ") != NULL && end - start == size;
-      else if (in_mapping && sscanf (lines[i], "Rss: %" G_GUINT64_FORMAT " kB", &kib) == 1)
-        return kib * 1024;
-    }
-
-  return 0;
 }
 
 static gboolean
