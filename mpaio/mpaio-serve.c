@@ -560,15 +560,16 @@ server_handle (Server        *server,
     }
 }
 
-/* Idle: populates input memories a slice at a time until a message
- * comes. */
+/* Between runs (no binding left), populates input memories a slice at a
+ * time until a message comes. Not during a run: a worker waiting for its
+ * next chunks would take the processor from the others. */
 static void
 warm_until_message (Server *server,
                     int     fd)
 {
   struct pollfd pfd = { fd, POLLIN, 0 };
 
-  while (mpaio_warmer_step (server->warmer))
+  while (g_hash_table_size (server->bindings) == 0 && mpaio_warmer_step (server->warmer))
     if (poll (&pfd, 1, 0) != 0)
       return;
 }

@@ -13,9 +13,10 @@
  * around each), and chunks move between workers from one run to the next,
  * so a worker's second run still faults on the chunks the other worker
  * had. So, by default, a worker populates the rest of each sealed memfd
- * (MADV_POPULATE_READ) while it has nothing else to do, a slice at a time,
- * and stops as soon as a message comes: the first run costs what it did,
- * later ones find every page mapped. A file is never populated ahead (it
+ * (MADV_POPULATE_READ) between runs, a slice at a time, and stops as soon
+ * as a message comes: the first run costs what it did, later ones find
+ * every page mapped if the application left the worker a moment between
+ * them. A file is never populated ahead (it
  * may be larger than memory), nor a memory attached by name.
  *
  * MPAIO_POPULATE chooses another way, for measuring them (see
