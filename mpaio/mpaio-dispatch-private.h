@@ -54,7 +54,8 @@ typedef struct
   void     (*free)            (gpointer                 data);
 
   /* The announcements: a memory (with its fd, for a process), a worker
-   * spec, a binding of a run's (worker, iterator) pair, and their ends. */
+   * spec, a binding of a run's (worker, iterator) pair, and their ends
+   * (see mpaio-peer-cache.c for when the dispatch forgets them). */
   void     (*send_memory)     (MpaioPeer               *peer,
                                MpaioSharedMemory       *memory,
                                gboolean                 output);
