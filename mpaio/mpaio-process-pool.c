@@ -202,7 +202,7 @@ mpaio_process_pool_set_property (GObject      *object,
       break;
 
     case PROP_MAX_WORKERS:
-      self->dispatch.max_workers = g_value_get_uint (value);
+      self->dispatch.max_workers = mpaio_executor_max_workers_for (g_value_get_uint (value));
       break;
 
     default:
@@ -330,7 +330,7 @@ mpaio_process_pool_new_for_argv (const char * const *argv,
 {
   return g_object_new (MPAIO_TYPE_PROCESS_POOL,
                        "argv", argv,
-                       "max-workers", max_workers > 0 ? max_workers : g_get_num_processors (),
+                       "max-workers", max_workers,
                        NULL);
 }
 
