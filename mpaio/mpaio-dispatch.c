@@ -146,8 +146,18 @@ mpaio_dispatch_forget_peer (MpaioDispatch *self,
 {
   guint index;
 
-  if (g_ptr_array_find (self->peers, peer, &index))
-    g_ptr_array_steal_index_fast (self->peers, index);
+  if (!g_ptr_array_find (self->peers, peer, &index))
+    return;
+
+  g_ptr_array_steal_index_fast (self->peers, index);
+  mpaio_dispatch_peers_changed (self);
+}
+
+void
+mpaio_dispatch_peers_changed (MpaioDispatch *self)
+{
+  if (self->peers_changed != NULL)
+    self->peers_changed (self->base->owner);
 }
 
 static PairBinding *

@@ -63,5 +63,6 @@ void      mpaio_dispatch_spawn     (MpaioDispatch *self,
 void      mpaio_dispatch_complete_start (MpaioDispatch *self);
 void      mpaio_dispatch_forget_peer (MpaioDispatch *self,
                                       MpaioPeer     *peer);
+void      mpaio_dispatch_peers_changed (MpaioDispatch *self);
 
 G_END_DECLS

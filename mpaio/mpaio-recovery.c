@@ -360,6 +360,7 @@ peer_start (MpaioDispatch  *self,
     }
 
   g_ptr_array_add (self->peers, peer);
+  mpaio_dispatch_peers_changed (self);
   return peer;
 }
 

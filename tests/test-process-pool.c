@@ -440,6 +440,53 @@ test_start_up_front (Fixture       *fixture,
   g_assert_cmpmem (pids_before, n_before * sizeof (int), pids_after, n_after * sizeof (int));
 }
 
+typedef struct
+{
+  guint    n_notifies;
+  guint    last;
+  gboolean unchanged;
+} WorkerCount;
+
+static void
+on_n_workers (GObject     *pool,
+              GParamSpec  *pspec,
+              WorkerCount *count)
+{
+  guint n = mpaio_process_pool_get_n_workers (MPAIO_PROCESS_POOL (pool));
+
+  count->unchanged |= n == count->last;
+  count->last = n;
+  count->n_notifies++;
+}
+
+/* n-workers notifies once per worker spawned and once per worker gone,
+ * and only when it changed. */
+static void
+test_n_workers_notifies (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  WorkerCount count = { 0 };
+  gboolean done = FALSE;
+
+  g_signal_connect (fixture->pool, "notify::n-workers", G_CALLBACK (on_n_workers), &count);
+
+  g_object_set_data (G_OBJECT (fixture->pool), "done", &done);
+  mpaio_process_pool_start_async (fixture->pool, NULL, on_started, &error);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count.n_notifies, ==, 2);
+  g_assert_cmpuint (count.last, ==, 2);
+
+  test_shutdown_sync (MPAIO_EXECUTOR (fixture->pool));
+  g_assert_cmpuint (count.n_notifies, ==, 4);
+  g_assert_cmpuint (count.last, ==, 0);
+  g_assert_false (count.unchanged);
+
+  g_signal_handlers_disconnect_by_data (fixture->pool, &count);
+}
+
 static int *
 run_once (MpaioProcessPool *pool,
           guint            *n_pids)
@@ -578,6 +625,8 @@ main (int   argc,
               fixture_set_up, test_start_up_front, fixture_tear_down);
   g_test_add ("/mpaio/process-pool/spawns-what-it-needs", Fixture, NULL,
               fixture_set_up, test_spawns_what_it_needs, fixture_tear_down);
+  g_test_add ("/mpaio/process-pool/n-workers-notifies", Fixture, NULL,
+              fixture_set_up, test_n_workers_notifies, fixture_tear_down);
   g_test_add ("/mpaio/process-pool/dispose-leaves-no-worker", Fixture, NULL,
               fixture_set_up, test_dispose_leaves_no_worker, fixture_tear_down);
   g_test_add ("/mpaio/process-pool/shutdown", Fixture, NULL,
