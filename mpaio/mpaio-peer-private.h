@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mpaio-dispatch-private.h"
+#include "mpaio-sent-set-private.h"
 
 G_BEGIN_DECLS
 
@@ -32,7 +33,7 @@ struct _MpaioPeer
   GQueue          in_flight;        /* MpaioSentJob, in the order sent */
   GPtrArray      *unsent;           /* MpaioSentJob* of in_flight not sent yet */
   double          chunk_usec;       /* moving average of the time per chunk */
-  GHashTable     *sent;             /* sent_key() of what the worker knows */
+  GHashTable     *sent;             /* what the worker knows: mpaio_sent_set_new() */
   GSource        *stale_timer;
   GSource        *timeout_timer;
   guint64         n_popped;         /* replies so far: names the head chunk */
