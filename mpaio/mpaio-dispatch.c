@@ -12,13 +12,6 @@
 #define AUTO_QUEUED_USEC 2000.0
 #define AUTO_MAX_IN_FLIGHT 256
 
-typedef enum
-{
-  SENT_MEMORY = 1,
-  SENT_WORKER,
-  SENT_BINDING,
-} SentKind;
-
 /* What the dispatch told workers about one (worker, iterator) pair of a
  * run: pool-only state, kept out of the run layer. */
 typedef struct
@@ -39,13 +32,6 @@ typedef struct
   MpaioSharedMemory *memory;
   guint              n_runs;
 } MemoryUse;
-
-static gpointer
-sent_key (SentKind kind,
-          guint64  id)
-{
-  return GSIZE_TO_POINTER (((gsize) kind << 56) | id);
-}
 
 static void
 run_bindings_free (RunBindings *bindings)
@@ -146,8 +132,18 @@ mpaio_dispatch_forget_peer (MpaioDispatch *self,
 {
   guint index;
 
-  if (g_ptr_array_find (self->peers, peer, &index))
-    g_ptr_array_steal_index_fast (self->peers, index);
+  if (!g_ptr_array_find (self->peers, peer, &index))
+    return;
+
+  g_ptr_array_steal_index_fast (self->peers, index);
+  mpaio_dispatch_peers_changed (self);
+}
+
+void
+mpaio_dispatch_peers_changed (MpaioDispatch *self)
+{
+  if (self->peers_changed != NULL)
+    self->peers_changed (self->base->owner);
 }
 
 static PairBinding *
@@ -167,7 +163,7 @@ peer_send_memory (MpaioPeer         *peer,
                   MpaioSharedMemory *memory,
                   gboolean           output)
 {
-  if (g_hash_table_add (peer->sent, sent_key (SENT_MEMORY, mpaio_shared_memory_get_id (memory))))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_MEMORY, mpaio_shared_memory_get_id (memory)))
     peer->dispatch->transport->send_memory (peer, memory, output);
 }
 
@@ -184,10 +180,10 @@ peer_send_setup (MpaioPeer   *peer,
   if (pair->output != NULL)
     peer_send_memory (peer, pair->output, TRUE);
 
-  if (g_hash_table_add (peer->sent, sent_key (SENT_WORKER, binding->spec_id)))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_WORKER, binding->spec_id))
     transport->send_worker (peer, &(MpaioWireWorker) { binding->spec_id, binding->spec });
 
-  if (g_hash_table_add (peer->sent, sent_key (SENT_BINDING, binding->binding_id)))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_BINDING, binding->binding_id))
     transport->send_bind (peer, &(MpaioWireBind) {
       .binding_id = binding->binding_id,
       .worker_id = binding->spec_id,
@@ -622,7 +618,7 @@ release_memory (MpaioDispatch     *self,
     {
       MpaioPeer *peer = g_ptr_array_index (self->peers, i);
 
-      if (g_hash_table_remove (peer->sent, sent_key (SENT_MEMORY, id)) && peer->open)
+      if (mpaio_sent_set_remove (peer->sent, MPAIO_SENT_MEMORY, id) && peer->open)
         self->transport->forget_memory (peer, id);
     }
 
@@ -699,7 +695,7 @@ mpaio_dispatch_detach_run (MpaioDispatch *self,
         {
           guint binding_id = bindings->pairs[p].binding_id;
 
-          if (g_hash_table_remove (peer->sent, sent_key (SENT_BINDING, binding_id)) && peer->open)
+          if (mpaio_sent_set_remove (peer->sent, MPAIO_SENT_BINDING, binding_id) && peer->open)
             self->transport->send_unbind (peer, binding_id);
         }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mpaio-dispatch-private.h"
+#include "mpaio-sent-set-private.h"
 
 G_BEGIN_DECLS
 
@@ -32,7 +33,7 @@ struct _MpaioPeer
   GQueue          in_flight;        /* MpaioSentJob, in the order sent */
   GPtrArray      *unsent;           /* MpaioSentJob* of in_flight not sent yet */
   double          chunk_usec;       /* moving average of the time per chunk */
-  GHashTable     *sent;             /* sent_key() of what the worker knows */
+  GHashTable     *sent;             /* what the worker knows: mpaio_sent_set_new() */
   GSource        *stale_timer;
   GSource        *timeout_timer;
   guint64         n_popped;         /* replies so far: names the head chunk */
@@ -63,5 +64,6 @@ void      mpaio_dispatch_spawn     (MpaioDispatch *self,
 void      mpaio_dispatch_complete_start (MpaioDispatch *self);
 void      mpaio_dispatch_forget_peer (MpaioDispatch *self,
                                       MpaioPeer     *peer);
+void      mpaio_dispatch_peers_changed (MpaioDispatch *self);
 
 G_END_DECLS
