@@ -106,6 +106,9 @@ struct _MpaioDispatch
   guint                 chunks_in_flight;   /* 0 (the default): adapt */
   guint                 max_retries;        /* 2 at first */
   guint                 chunk_timeout;      /* ms, 0 (the default) for none */
+  /* Called when a peer is added or gone, with base->owner: the executor
+   * notifies its number of workers. Optional. */
+  void                (*peers_changed)      (GObject *owner);
 
   /* The dispatch's own. */
   GPtrArray            *peers;              /* MpaioPeer* */

@@ -116,8 +116,18 @@ mpaio_dispatch_forget_peer (MpaioDispatch *self,
 {
   guint index;
 
-  if (g_ptr_array_find (self->peers, peer, &index))
-    g_ptr_array_steal_index_fast (self->peers, index);
+  if (!g_ptr_array_find (self->peers, peer, &index))
+    return;
+
+  g_ptr_array_steal_index_fast (self->peers, index);
+  mpaio_dispatch_peers_changed (self);
+}
+
+void
+mpaio_dispatch_peers_changed (MpaioDispatch *self)
+{
+  if (self->peers_changed != NULL)
+    self->peers_changed (self->base->owner);
 }
 
 static PairBinding *
@@ -137,9 +147,7 @@ peer_send_memory (MpaioPeer         *peer,
                   MpaioSharedMemory *memory,
                   gboolean           output)
 {
-  guint64 id = mpaio_shared_memory_get_id (memory);
-
-  if (g_hash_table_add (peer->sent, mpaio_sent_key (MPAIO_SENT_MEMORY, id)))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_MEMORY, mpaio_shared_memory_get_id (memory)))
     peer->dispatch->transport->send_memory (peer, memory, output);
 }
 
@@ -156,10 +164,10 @@ peer_send_setup (MpaioPeer   *peer,
   if (pair->output != NULL)
     peer_send_memory (peer, pair->output, TRUE);
 
-  if (g_hash_table_add (peer->sent, mpaio_sent_key (MPAIO_SENT_WORKER, binding->spec_id)))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_WORKER, binding->spec_id))
     transport->send_worker (peer, &(MpaioWireWorker) { binding->spec_id, binding->spec });
 
-  if (g_hash_table_add (peer->sent, mpaio_sent_key (MPAIO_SENT_BINDING, binding->binding_id)))
+  if (mpaio_sent_set_add (peer->sent, MPAIO_SENT_BINDING, binding->binding_id))
     transport->send_bind (peer, &(MpaioWireBind) {
       .binding_id = binding->binding_id,
       .worker_id = binding->spec_id,
@@ -620,8 +628,7 @@ mpaio_dispatch_detach_run (MpaioDispatch *self,
         {
           guint binding_id = bindings->pairs[p].binding_id;
 
-          if (g_hash_table_remove (peer->sent, mpaio_sent_key (MPAIO_SENT_BINDING, binding_id)) &&
-              peer->open)
+          if (mpaio_sent_set_remove (peer->sent, MPAIO_SENT_BINDING, binding_id) && peer->open)
             self->transport->send_unbind (peer, binding_id);
         }
 

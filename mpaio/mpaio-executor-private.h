@@ -30,6 +30,14 @@ struct _MpaioExecutorInterface
                                GError              **error);
 };
 
+/* The number of workers that MpaioExecutor:max-workers @value asks for:
+ * 0, its default, is one per processor. */
+static inline guint
+mpaio_executor_max_workers_for (guint value)
+{
+  return value > 0 ? value : g_get_num_processors ();
+}
+
 MPAIO_INTERNAL
 gboolean mpaio_executor_attach_run (MpaioExecutor  *self,
                                     MpaioRun       *run,

@@ -48,11 +48,15 @@ mpaio_executor_default_init (MpaioExecutorInterface *iface)
   /**
    * MpaioExecutor:max-workers:
    *
-   * The largest number of workers that run at once.
+   * The largest number of workers that run at once. Set it when the
+   * executor is made; 0, the default, means one per processor (as
+   * g_get_num_processors() counts them), so that an executor made with
+   * g_object_new() and no properties, as bindings make it, has that many.
+   * Reading it gives the number, never 0.
    */
   g_object_interface_install_property (iface,
                                        g_param_spec_uint ("max-workers", NULL, NULL,
-                                                          1, G_MAXUINT, 1,
+                                                          0, G_MAXUINT, 0,
                                                           (G_PARAM_READWRITE |
                                                            G_PARAM_CONSTRUCT_ONLY |
                                                            G_PARAM_STATIC_STRINGS)));

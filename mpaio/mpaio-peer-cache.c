@@ -274,7 +274,7 @@ peers_forget (MpaioDispatch *self,
     {
       MpaioPeer *peer = g_ptr_array_index (self->peers, i);
 
-      if (!g_hash_table_remove (peer->sent, mpaio_sent_key (kind, id)) || !peer->open)
+      if (!mpaio_sent_set_remove (peer->sent, kind, id) || !peer->open)
         continue;
 
       if (kind == MPAIO_SENT_MEMORY)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mpaio-dispatch-private.h"
+#include "mpaio-sent-set-private.h"
 
 G_BEGIN_DECLS
 
@@ -13,21 +14,6 @@ typedef enum
   MPAIO_PEER_READY,
   MPAIO_PEER_STOPPING,
 } MpaioPeerState;
-
-/* What a peer was told, as keys of its "sent" set. */
-typedef enum
-{
-  MPAIO_SENT_MEMORY = 1,
-  MPAIO_SENT_WORKER,
-  MPAIO_SENT_BINDING,
-} MpaioSentKind;
-
-static inline gpointer
-mpaio_sent_key (MpaioSentKind kind,
-                guint64       id)
-{
-  return GSIZE_TO_POINTER (((guint64) kind << 56) | id);
-}
 
 /* A job on its way to a peer, with the binding it was sent under: the run
  * (and its bindings) may be gone before the reply comes. */
@@ -47,7 +33,7 @@ struct _MpaioPeer
   GQueue          in_flight;        /* MpaioSentJob, in the order sent */
   GPtrArray      *unsent;           /* MpaioSentJob* of in_flight not sent yet */
   double          chunk_usec;       /* moving average of the time per chunk */
-  GHashTable     *sent;             /* sent_key() of what the worker knows */
+  GHashTable     *sent;             /* what the worker knows: mpaio_sent_set_new() */
   GSource        *stale_timer;
   GSource        *timeout_timer;
   guint64         n_popped;         /* replies so far: names the head chunk */
@@ -78,6 +64,7 @@ void      mpaio_dispatch_spawn     (MpaioDispatch *self,
 void      mpaio_dispatch_complete_start (MpaioDispatch *self);
 void      mpaio_dispatch_forget_peer (MpaioDispatch *self,
                                       MpaioPeer     *peer);
+void      mpaio_dispatch_peers_changed (MpaioDispatch *self);
 
 /* mpaio-peer-cache.c: how long peers remember worker specs and memories. */
 void      mpaio_dispatch_init_cache      (MpaioDispatch     *self);

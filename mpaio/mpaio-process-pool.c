@@ -102,6 +102,12 @@ mpaio_process_pool_shutdown_async (MpaioExecutor       *executor,
 }
 
 static void
+notify_n_workers (GObject *pool)
+{
+  g_object_notify_by_pspec (pool, properties[PROP_N_WORKERS]);
+}
+
+static void
 mpaio_process_pool_executor_iface_init (MpaioExecutorInterface *iface)
 {
   iface->get_max_workers = mpaio_process_pool_get_max_workers;
@@ -202,7 +208,7 @@ mpaio_process_pool_set_property (GObject      *object,
       break;
 
     case PROP_MAX_WORKERS:
-      self->dispatch.max_workers = g_value_get_uint (value);
+      self->dispatch.max_workers = mpaio_executor_max_workers_for (g_value_get_uint (value));
       break;
 
     default:
@@ -258,12 +264,13 @@ mpaio_process_pool_class_init (MpaioProcessPoolClass *klass)
   /**
    * MpaioProcessPool:n-workers:
    *
-   * How many worker processes the pool has now.
+   * How many worker processes the pool has now, starting or ready. It
+   * notifies as each one is spawned and as each one is gone.
    */
   properties[PROP_N_WORKERS] =
     g_param_spec_uint ("n-workers", NULL, NULL,
                        0, G_MAXUINT, 0,
-                       (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * MpaioProcessPool:chunk-timeout:
@@ -287,6 +294,7 @@ mpaio_process_pool_init (MpaioProcessPool *self)
 {
   mpaio_executor_base_init (&self->base, G_OBJECT (self), &messages);
   mpaio_dispatch_init (&self->dispatch, &self->base, &mpaio_process_transport, self);
+  self->dispatch.peers_changed = notify_n_workers;
 
   /* In a worker process that forgot to serve, the pool that started it
    * learns it now, and stops it. */
@@ -330,7 +338,7 @@ mpaio_process_pool_new_for_argv (const char * const *argv,
 {
   return g_object_new (MPAIO_TYPE_PROCESS_POOL,
                        "argv", argv,
-                       "max-workers", max_workers > 0 ? max_workers : g_get_num_processors (),
+                       "max-workers", max_workers,
                        NULL);
 }
 

@@ -349,7 +349,7 @@ peer_start (MpaioDispatch  *self,
   peer->dispatch = self;
   peer->state = MPAIO_PEER_STARTING;
   peer->open = TRUE;
-  peer->sent = g_hash_table_new (NULL, NULL);
+  peer->sent = mpaio_sent_set_new ();
   peer->unsent = g_ptr_array_new ();
   g_queue_init (&peer->in_flight);
 
@@ -360,6 +360,7 @@ peer_start (MpaioDispatch  *self,
     }
 
   g_ptr_array_add (self->peers, peer);
+  mpaio_dispatch_peers_changed (self);
   return peer;
 }
 

@@ -14,6 +14,7 @@
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-mapping-private.h"
 #include "mpaio-npy-private.h"
 #include "mpaio-seal-private.h"
 #include "mpaio-shared-memory-private.h"
@@ -41,15 +42,6 @@
  * is constant by contract only.
  */
 
-#define HUGE_PAGE_HINT_SIZE (4 * 1024 * 1024)
-
-/* A mapping outlives the object as long as a GBytes view of it is alive. */
-typedef struct
-{
-  gatomicrefcount ref_count;
-  gpointer        data;
-  gsize           size;
-} MpaioMapping;
 
 struct _MpaioSharedMemory
 {
@@ -80,64 +72,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static MpaioMapping *
-mapping_new (int      fd,
-             gsize    size,
-             gboolean writable,
-             GError **error)
-{
-  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-  MpaioMapping *mapping;
-  gpointer data;
-
-  data = mmap (NULL, size, prot, MAP_SHARED, fd, 0);
-  if (data == MAP_FAILED)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not map %zu bytes of shared memory: %s"),
-                   size, g_strerror (errsv));
-      return NULL;
-    }
-
-  /* Huge pages, where the system allows them for shared memory, cut the
-   * cost of every worker's page faults on a large array. */
-  if (size >= HUGE_PAGE_HINT_SIZE)
-    madvise (data, size, MADV_HUGEPAGE);
-
-  mapping = g_new0 (MpaioMapping, 1);
-  g_atomic_ref_count_init (&mapping->ref_count);
-  mapping->data = data;
-  mapping->size = size;
-  return mapping;
-}
-
-static MpaioMapping *
-mapping_ref (MpaioMapping *mapping)
-{
-  g_atomic_ref_count_inc (&mapping->ref_count);
-  return mapping;
-}
-
-static void
-mapping_unref (gpointer data)
-{
-  MpaioMapping *mapping = data;
-
-  if (g_atomic_ref_count_dec (&mapping->ref_count))
-    {
-      munmap (mapping->data, mapping->size);
-      g_free (mapping);
-    }
-}
-
 static void
 mpaio_shared_memory_finalize (GObject *object)
 {
   MpaioSharedMemory *self = (MpaioSharedMemory *)object;
 
-  g_clear_pointer (&self->mapping, mapping_unref);
+  g_clear_pointer (&self->mapping, mpaio_mapping_unref);
   mpaio_clear_fd (&self->fd);
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->array, mpaio_array_info_free);
@@ -306,7 +246,7 @@ mpaio_shared_memory_new (gsize    size,
   self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
   self->size = size;
   self->writable = TRUE;
-  if (!(self->mapping = mapping_new (fd, size, TRUE, error)))
+  if (!(self->mapping = mpaio_mapping_new (fd, size, TRUE, error)))
     return NULL;
   self->fd = g_steal_fd (&fd);
 
@@ -409,7 +349,7 @@ mpaio_shared_memory_new_for_fd (int      fd,
   self = g_object_new (MPAIO_TYPE_SHARED_MEMORY, NULL);
   self->size = size;
   self->constant = TRUE;
-  if (!(self->mapping = mapping_new (owned_fd, size, FALSE, error)))
+  if (!(self->mapping = mpaio_mapping_new (owned_fd, size, FALSE, error)))
     return NULL;
   self->fd = g_steal_fd (&owned_fd);
 
@@ -452,16 +392,12 @@ mpaio_shared_memory_allow_writes (MpaioSharedMemory *self,
                                   guint64            length,
                                   gboolean           allow)
 {
-  static gsize page_size;
   guintptr first, last;
-
-  if (page_size == 0)
-    page_size = sysconf (_SC_PAGESIZE);
 
   if (length == 0)
     return TRUE;
 
-  first = ((guintptr) self->mapping->data + offset) & ~(page_size - 1);
+  first = ((guintptr) self->mapping->data + offset) & ~(mpaio_page_size () - 1);
   last = (guintptr) self->mapping->data + offset + length;
   self->writable = allow;
 
@@ -485,7 +421,7 @@ seal_remapping (MpaioSharedMemory  *self,
       return FALSE;
     }
 
-  g_clear_pointer (&self->mapping, mapping_unref);
+  g_clear_pointer (&self->mapping, mpaio_mapping_unref);
 
   if (fcntl (self->fd, F_ADD_SEALS, seals) < 0)
     {
@@ -495,12 +431,12 @@ seal_remapping (MpaioSharedMemory  *self,
                    _("Cannot seal the memory: %s; unmap every writable "
                      "mapping of it and try again"),
                    g_strerror (errsv));
-      self->mapping = mapping_new (self->fd, self->size, TRUE, NULL);
+      self->mapping = mpaio_mapping_new (self->fd, self->size, TRUE, NULL);
       g_assert (self->mapping != NULL);
       return FALSE;
     }
 
-  self->mapping = mapping_new (self->fd, self->size, FALSE, error);
+  self->mapping = mpaio_mapping_new (self->fd, self->size, FALSE, error);
   return self->mapping != NULL;
 }
 
@@ -758,8 +694,8 @@ mpaio_shared_memory_dup_bytes (MpaioSharedMemory  *self,
 
   return g_bytes_new_with_free_func ((guint8 *) self->mapping->data + offset,
                                      length,
-                                     mapping_unref,
-                                     mapping_ref (self->mapping));
+                                     mpaio_mapping_unref,
+                                     mpaio_mapping_ref (self->mapping));
 }
 
 guint64

@@ -310,7 +310,7 @@ mpaio_thread_pool_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_MAX_WORKERS:
-      self->max_workers = g_value_get_uint (value);
+      self->max_workers = mpaio_executor_max_workers_for (g_value_get_uint (value));
       break;
 
     default:
@@ -336,7 +336,6 @@ static void
 mpaio_thread_pool_init (MpaioThreadPool *self)
 {
   mpaio_executor_base_init (&self->base, G_OBJECT (self), &messages);
-  self->max_workers = g_get_num_processors ();
   self->outcomes = g_async_queue_new ();
 
   self->drain_source = g_source_new (&drain_source_funcs, sizeof (GSource));
@@ -357,6 +356,6 @@ MpaioThreadPool *
 mpaio_thread_pool_new (guint max_workers)
 {
   return g_object_new (MPAIO_TYPE_THREAD_POOL,
-                       "max-workers", max_workers > 0 ? max_workers : g_get_num_processors (),
+                       "max-workers", max_workers,
                        NULL);
 }

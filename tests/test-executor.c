@@ -116,6 +116,31 @@ test_max_workers_is_one (void)
   g_test_assert_expected_messages ();
 }
 
+/* Bindings make objects with g_object_new() and no properties: the
+ * interface's default must not leave an executor with one worker. */
+static void
+test_default_max_workers (void)
+{
+  GType types[] = { MPAIO_TYPE_PROCESS_POOL, MPAIO_TYPE_THREAD_POOL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr(GObject) by_default = g_object_new (types[i], NULL);
+      g_autoptr(GObject) zero = g_object_new (types[i], "max-workers", 0u, NULL);
+      g_autoptr(GObject) three = g_object_new (types[i], "max-workers", 3u, NULL);
+      guint value;
+
+      g_test_message ("%s", g_type_name (types[i]));
+      g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (by_default)), ==,
+                        g_get_num_processors ());
+      g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (zero)), ==,
+                        g_get_num_processors ());
+      g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (three)), ==, 3);
+      g_object_get (by_default, "max-workers", &value, NULL);
+      g_assert_cmpuint (value, ==, g_get_num_processors ());
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -125,6 +150,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/executor/foreign/run-fails", test_run_fails);
   g_test_add_func ("/mpaio/executor/foreign/shutdown-fails", test_shutdown_fails);
   g_test_add_func ("/mpaio/executor/foreign/max-workers-is-one", test_max_workers_is_one);
+  g_test_add_func ("/mpaio/executor/default-max-workers", test_default_max_workers);
 
   return g_test_run ();
 }

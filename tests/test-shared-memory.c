@@ -330,6 +330,58 @@ test_attach_missing_name (void)
   g_assert_nonnull (strstr (error->message, "/mpaio-does-not-exist"));
 }
 
+/* The permissions ("rw-p") of the mapping that starts at @address in
+ * /proc/self/maps, or NULL if none does. */
+static char *
+dup_permissions_at (gconstpointer address)
+{
+  g_autofree char *maps = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start = g_ascii_strtoull (lines[i], NULL, 16);
+      const char *space = strchr (lines[i], ' ');
+
+      if (start == (guintptr) address && space != NULL)
+        return g_strndup (space + 1, 4);
+    }
+
+  return NULL;
+}
+
+/* Whatever the kernel maps next, the page after a memory is never
+ * accessible: a worker that writes past the end of its output faults
+ * there, and is not taken for one that wrote to its input (which could
+ * otherwise sit right after the output). Two memories made one after the
+ * other are where the kernel would put them side by side. */
+static void
+test_guard_page (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioSharedMemory) first = mpaio_shared_memory_new (3 * 4096, &error);
+  g_autoptr(MpaioSharedMemory) second = mpaio_shared_memory_new (100, &error);
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("constant", 8);
+  g_autoptr(MpaioSharedMemory) sealed = mpaio_shared_memory_new_from_bytes (bytes, &error);
+  gsize page = sysconf (_SC_PAGESIZE);
+  struct {
+    MpaioSharedMemory *memory;
+    gsize              pages;
+  } cases[] = { { first, 3 }, { second, 1 }, { sealed, 1 } };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const guint8 *data = mpaio_shared_memory_get_data (cases[i].memory);
+      g_autofree char *after = dup_permissions_at (data + cases[i].pages * page);
+
+      g_test_message ("memory %u: %s after it", i, after);
+      g_assert_cmpstr (after, ==, "---p");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -348,6 +400,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/shared-memory/seal-keeps-pages", test_seal_keeps_pages);
   g_test_add_func ("/mpaio/shared-memory/write-after-seal-faults", test_write_after_seal_faults);
   g_test_add_func ("/mpaio/shared-memory/sealed-fd-refuses-writes", test_sealed_fd_refuses_writes);
+  g_test_add_func ("/mpaio/shared-memory/guard-page", test_guard_page);
   g_test_add_func ("/mpaio/shared-memory/attach-by-name", test_attach_by_name);
   g_test_add_func ("/mpaio/shared-memory/attach-missing-name", test_attach_missing_name);
 

@@ -702,6 +702,19 @@ on_shutdown_done (GObject      *object,
 
 /* Shuts @executor down, running the thread-default main context until it
  * is done. */
+/* The run fails with that error, whose message the log shows. */
+void
+test_assert_run_fails (MpaioOrchestrator *orchestrator,
+                       GQuark             domain,
+                       int                code)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (test_run_sync (orchestrator, NULL, &error));
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+}
+
 void
 test_shutdown_sync (MpaioExecutor *executor)
 {

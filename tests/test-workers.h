@@ -91,6 +91,9 @@ gint64             test_sum_1_to_n        (guint64 n);
 gboolean           test_run_sync          (MpaioOrchestrator *orchestrator,
                                            GCancellable      *cancellable,
                                            GError           **error);
+void               test_assert_run_fails  (MpaioOrchestrator *orchestrator,
+                                           GQuark             domain,
+                                           int                code);
 void               test_shutdown_sync     (MpaioExecutor     *executor);
 char             **test_worker_argv       (gboolean           register_types);
 MpaioOrchestrator *test_make_sum_run      (MpaioExecutor     *executor,

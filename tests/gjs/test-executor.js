@@ -5,6 +5,7 @@
 
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
 import Mpaio from 'gi://Mpaio?version=1';
 import System from 'system';
 
@@ -41,6 +42,13 @@ test('a shutdown of a JavaScript executor fails with a clear error', async () =>
     const error = await rejection(new JsExecutor().shutdown_async(null));
 
     assertGError(error, Mpaio.Error, Mpaio.Error.FAILED, refusal);
+});
+
+test('pools made with new and no properties have one worker per processor', async () => {
+    for (const pool of [new Mpaio.ProcessPool(), new Mpaio.ThreadPool()]) {
+        assertEqual(pool.get_max_workers(), GLib.get_num_processors(), 'max workers');
+        assertEqual(pool.max_workers, GLib.get_num_processors(), 'max-workers');
+    }
 });
 
 await run();

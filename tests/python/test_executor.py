@@ -47,6 +47,13 @@ class TestPythonExecutor(unittest.TestCase):
         # A critical warning says why; the process goes on.
         self.assertEqual(PyExecutor().get_max_workers(), 1)
 
+    def test_default_is_one_worker_per_processor(self):
+        # Made with g_object_new() and no properties, as PyGObject does.
+        for pool in (Mpaio.ProcessPool(), Mpaio.ThreadPool()):
+            with self.subTest(pool=type(pool).__name__):
+                self.assertEqual(pool.get_max_workers(), GLib.get_num_processors())
+                self.assertEqual(pool.props.max_workers, GLib.get_num_processors())
+
     def test_mpaio_executors_still_work(self):
         with Mpaio.ThreadPool.new(2) as pool:
             self.assertEqual(pool.get_max_workers(), 2)
