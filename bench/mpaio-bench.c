@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * mpaio-bench --workload startup|small|sum|mix [--workers N] [--executor process|thread]
- *             [--runs N] [--elements N] [--chunks C]
+ *             [--runs N] [--pause MS] [--elements N] [--chunks C]
  * mpaio-bench --file PATH [--offset BYTES] [--workers N] [--runs N] [--chunks C]
  *
  * Prints one line per run, WORKLOAD workers=N chunks=C result=R seconds=S,
@@ -9,7 +9,8 @@
  * the result is wrong. The first run's time covers creating the pool,
  * spawning the workers, every chunk and the last result; not filling the
  * array. The later runs use the same pool and memory: their time is the run
- * alone, so a cold run and warm runs are measured apart. The peers in
+ * alone, so a cold run and warm runs are measured apart; --pause leaves the
+ * pool idle between them, as an application would. The peers in
  * bench/peers/ run the same workloads.
  *
  * --elements and --chunks resize a sum workload (the array 1..N, in about C
@@ -48,7 +49,7 @@ static const Workload workloads[] = {
 #define FILE_CHUNK_SIZE (G_GUINT64_CONSTANT (1) << 20)     /* elements, 8 MiB */
 
 #define USAGE "Usage: mpaio-bench --workload startup|small|sum|mix [--workers N] " \
-              "[--executor process|thread] [--runs N] [--elements N] [--chunks C]\n" \
+              "[--executor process|thread] [--runs N] [--pause MS] [--elements N] [--chunks C]\n" \
               "       mpaio-bench --file PATH [--offset BYTES] [--workers N] [--runs N] [--chunks C]"
 
 typedef struct
@@ -61,6 +62,7 @@ typedef struct
   gint64   n_chunks;            /* 0: the workload's */
   int      n_workers;
   int      n_runs;
+  int      pause_ms;
   int      chunks_in_flight;
   gboolean report_memory;
 } Options;
@@ -389,6 +391,7 @@ parse_options (Options   *options,
     { "workers", 0, 0, G_OPTION_ARG_INT, &options->n_workers, "Number of workers (default: one per processor)", "N" },
     { "executor", 0, 0, G_OPTION_ARG_STRING, &options->executor, "process (default) or thread", "E" },
     { "runs", 0, 0, G_OPTION_ARG_INT, &options->n_runs, "Runs on the same pool and memory, one line each (default: 1)", "N" },
+    { "pause", 0, 0, G_OPTION_ARG_INT, &options->pause_ms, "Milliseconds the pool stays idle between runs, not timed (default: 0)", "MS" },
     { "elements", 0, 0, G_OPTION_ARG_INT64, &options->n_elements, "Sum 1..N instead of the workload's array", "N" },
     { "chunks", 0, 0, G_OPTION_ARG_INT64, &options->n_chunks, "Cut the array into about C chunks", "C" },
     { "file", 0, 0, G_OPTION_ARG_FILENAME, &options->file, "Sum the raw int64 file PATH (workload “file”)", "PATH" },
@@ -404,8 +407,8 @@ parse_options (Options   *options,
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
 
-  if (options->n_workers < 0 || options->n_runs < 1 || options->offset < 0)
-    return usage_error (error, "--workers, --runs and --offset cannot be negative, "
+  if (options->n_workers < 0 || options->n_runs < 1 || options->offset < 0 || options->pause_ms < 0)
+    return usage_error (error, "--workers, --runs, --pause and --offset cannot be negative, "
                         "and there is at least one run");
   if ((options->file == NULL) == (options->workload == NULL))
     return usage_error (error, "Give either --workload or --file\n%s", USAGE);
@@ -442,6 +445,24 @@ print_run (const Options     *options,
   g_print ("\n");
 }
 
+static void
+on_pause_over (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* Leaves the pool idle (its main context running) for @ms milliseconds,
+ * as an application does between two runs. */
+static void
+pause_between_runs (int ms)
+{
+  gboolean over = FALSE;
+
+  g_timeout_add_once (ms, on_pause_over, &over);
+  while (!over)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* Runs the workload options->n_runs times on one pool and one memory. The
  * first run's time covers creating the pool (and, with --file, mapping the
  * file); the later ones only the run, on workers that are already up. */
@@ -464,6 +485,8 @@ run_all (const Options     *options,
 
   for (int run = 1; run <= options->n_runs; run++)
     {
+      if (run > 1 && options->pause_ms > 0)
+        pause_between_runs (options->pause_ms);
       if (run > 1)
         begin = g_get_monotonic_time ();
       if (!run_once (orchestrator, worker, error))

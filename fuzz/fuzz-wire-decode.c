@@ -246,6 +246,9 @@ read_pool_message (MpaioMessage *message)
     case MPAIO_MESSAGE_UNBIND:
       ok = mpaio_wire_unbind_parse (message->body, &binding_id, &error);
       break;
+    case MPAIO_MESSAGE_FORGET_WORKER:
+      ok = mpaio_wire_forget_worker_parse (message->body, &binding_id, &error);
+      break;
     case MPAIO_MESSAGE_PROCESS:
       if ((ok = mpaio_wire_process_parse (message->body, &process, &error)) && process.n_ranges > 0)
         g_assert_cmpuint (process.ranges[process.n_ranges - 1].start, <=,
@@ -312,6 +315,7 @@ read_message (MpaioMessage *message)
     case MPAIO_MESSAGE_BIND:
     case MPAIO_MESSAGE_UNBIND:
     case MPAIO_MESSAGE_PROCESS:
+    case MPAIO_MESSAGE_FORGET_WORKER:
       read_pool_message (message);
       break;
 

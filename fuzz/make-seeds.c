@@ -48,6 +48,7 @@ static const Seed seeds[] = {
     "(@u 1, ('TestSumWorker', {'fail-on-chunk': <@x 4>, 'crash-once-file': <'/tmp/x'>}))", FALSE, -1 },
   { "bind", MPAIO_MESSAGE_BIND, "(@u 1, @u 1, @t 1, @t 0, @t 8, '<i8', @t 2, @t 8)", FALSE, -1 },
   { "unbind", MPAIO_MESSAGE_UNBIND, "(@u 1,)", FALSE, -1 },
+  { "forget-worker", MPAIO_MESSAGE_FORGET_WORKER, "(@u 1,)", FALSE, -1 },
   { "process", MPAIO_MESSAGE_PROCESS, "(@u 1, [(@t 0, @t 0, @t 10), (1, 10, 20)])", FALSE, -1 },
   { "large-result", MPAIO_MESSAGE_RESULT, "(@t 3, [(@u 1, @t 2)], [<@x -7>])", TRUE, FD_MEMFD | FD_SEALED },
   { "large-error", MPAIO_MESSAGE_ERROR, "(@u 1, @t 2, 'mpaio-error-quark', 8, 'wrong')", TRUE,

@@ -54,7 +54,8 @@ typedef struct
   void     (*free)            (gpointer                 data);
 
   /* The announcements: a memory (with its fd, for a process), a worker
-   * spec, a binding of a run's (worker, iterator) pair, and their ends. */
+   * spec, a binding of a run's (worker, iterator) pair, and their ends
+   * (see mpaio-peer-cache.c for when the dispatch forgets them). */
   void     (*send_memory)     (MpaioPeer               *peer,
                                MpaioSharedMemory       *memory,
                                gboolean                 output);
@@ -62,6 +63,8 @@ typedef struct
                                guint64                  memory_id);
   void     (*send_worker)     (MpaioPeer               *peer,
                                const MpaioWireWorker   *worker);
+  void     (*forget_worker)   (MpaioPeer               *peer,
+                               guint32                  worker_id);
   void     (*send_bind)       (MpaioPeer               *peer,
                                const MpaioWireBind     *bind);
   void     (*send_unbind)     (MpaioPeer               *peer,
@@ -109,11 +112,13 @@ struct _MpaioDispatch
 
   /* The dispatch's own. */
   GPtrArray            *peers;              /* MpaioPeer* */
-  GHashTable           *spec_ids;           /* GBytes of a spec → id */
+  GHashTable           *spec_ids;           /* GBytes of a spec → MpaioSpecUse* */
+  GQueue                spec_idle;          /* MpaioSpecUse* no run uses, newest first */
   guint                 last_spec_id;
   guint                 last_binding_id;
   GHashTable           *run_bindings;       /* MpaioRun* → RunBindings* */
-  GHashTable           *memories;           /* id → MemoryUse* */
+  GHashTable           *memories;           /* id → MpaioMemoryUse* */
+  struct _MpaioForgetter *forgetter;        /* finalized memories, low memory */
   GQueue                start_tasks;
   guint                 startup_failures;   /* in a row */
   gint64                respawn_after;
@@ -155,6 +160,12 @@ void      mpaio_dispatch_fail_runs   (MpaioDispatch        *self,
                                       const GError         *error);
 MPAIO_INTERNAL
 guint     mpaio_dispatch_get_n_peers (MpaioDispatch        *self);
+MPAIO_INTERNAL
+void      mpaio_dispatch_count_cached (MpaioDispatch       *self,
+                                       guint               *n_specs,
+                                       guint               *n_memories);
+MPAIO_INTERNAL
+void      mpaio_dispatch_forget_idle_memories (MpaioDispatch *self);
 MPAIO_INTERNAL
 MpaioPeer *mpaio_dispatch_get_peer   (MpaioDispatch        *self,
                                       guint                 index);

@@ -27,25 +27,12 @@ typedef struct
   PairBinding  pairs[];
 } RunBindings;
 
-typedef struct
-{
-  MpaioSharedMemory *memory;
-  guint              n_runs;
-} MemoryUse;
-
 static void
 run_bindings_free (RunBindings *bindings)
 {
   for (guint i = 0; i < bindings->n_pairs; i++)
     g_clear_pointer (&bindings->pairs[i].spec, g_variant_unref);
   g_free (bindings);
-}
-
-static void
-memory_use_free (MemoryUse *use)
-{
-  g_object_unref (use->memory);
-  g_free (use);
 }
 
 void
@@ -60,11 +47,9 @@ mpaio_dispatch_init (MpaioDispatch        *self,
   self->max_workers = g_get_num_processors ();
   self->max_retries = 2;
   self->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) mpaio_peer_free);
-  self->spec_ids = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
-                                          (GDestroyNotify) g_bytes_unref, NULL);
   self->run_bindings = g_hash_table_new_full (NULL, NULL, NULL,
                                               (GDestroyNotify) run_bindings_free);
-  self->memories = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) memory_use_free);
+  mpaio_dispatch_init_cache (self);
   g_queue_init (&self->start_tasks);
 }
 
@@ -80,9 +65,8 @@ void
 mpaio_dispatch_clear (MpaioDispatch *self)
 {
   g_clear_pointer (&self->peers, g_ptr_array_unref);
-  g_clear_pointer (&self->spec_ids, g_hash_table_unref);
   g_clear_pointer (&self->run_bindings, g_hash_table_unref);
-  g_clear_pointer (&self->memories, g_hash_table_unref);
+  mpaio_dispatch_clear_cache (self);
 }
 
 guint
@@ -448,6 +432,7 @@ mpaio_peer_receive (MpaioPeer     *peer,
     case MPAIO_MESSAGE_MEMORY:
     case MPAIO_MESSAGE_FORGET_MEMORY:
     case MPAIO_MESSAGE_WORKER:
+    case MPAIO_MESSAGE_FORGET_WORKER:
     case MPAIO_MESSAGE_BIND:
     case MPAIO_MESSAGE_UNBIND:
     case MPAIO_MESSAGE_PROCESS:
@@ -569,62 +554,6 @@ mpaio_dispatch_run (MpaioDispatch *self)
 
 /* Runs */
 
-static guint
-spec_id (MpaioDispatch *self,
-         GVariant      *spec)
-{
-  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (spec);
-  gpointer id;
-
-  if (!(id = g_hash_table_lookup (self->spec_ids, bytes)))
-    {
-      id = GUINT_TO_POINTER (++self->last_spec_id);
-      g_hash_table_insert (self->spec_ids, g_steal_pointer (&bytes), id);
-    }
-
-  return GPOINTER_TO_UINT (id);
-}
-
-static void
-use_memory (MpaioDispatch     *self,
-            MpaioSharedMemory *memory)
-{
-  gpointer key = GSIZE_TO_POINTER (mpaio_shared_memory_get_id (memory));
-  MemoryUse *use = g_hash_table_lookup (self->memories, key);
-
-  if (use == NULL)
-    {
-      use = g_new0 (MemoryUse, 1);
-      use->memory = g_object_ref (memory);
-      g_hash_table_insert (self->memories, key, use);
-    }
-
-  use->n_runs++;
-}
-
-/* When no run uses a memory any more, peers forget it. Messages are
- * handled in order, so chunks still queued on it are not affected. */
-static void
-release_memory (MpaioDispatch     *self,
-                MpaioSharedMemory *memory)
-{
-  guint64 id = mpaio_shared_memory_get_id (memory);
-  MemoryUse *use = g_hash_table_lookup (self->memories, GSIZE_TO_POINTER (id));
-
-  if (use == NULL || --use->n_runs > 0)
-    return;
-
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      MpaioPeer *peer = g_ptr_array_index (self->peers, i);
-
-      if (mpaio_sent_set_remove (peer->sent, MPAIO_SENT_MEMORY, id) && peer->open)
-        self->transport->forget_memory (peer, id);
-    }
-
-  g_hash_table_remove (self->memories, GSIZE_TO_POINTER (id));
-}
-
 /* Serializes every worker of @run, so that a bad one fails the whole run
  * before anything is sent, then names its pairs for the peers. */
 static RunBindings *
@@ -648,11 +577,11 @@ bind_run (MpaioDispatch  *self,
     {
       MpaioRunPair *pair = mpaio_run_get_pair (run, i);
 
-      bindings->pairs[i].spec_id = spec_id (self, bindings->pairs[i].spec);
+      bindings->pairs[i].spec_id = mpaio_dispatch_use_spec (self, bindings->pairs[i].spec);
       bindings->pairs[i].binding_id = ++self->last_binding_id;
-      use_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      mpaio_dispatch_use_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
       if (pair->output != NULL)
-        use_memory (self, pair->output);
+        mpaio_dispatch_use_memory (self, pair->output);
     }
 
   return bindings;
@@ -669,6 +598,9 @@ mpaio_dispatch_attach_run (MpaioDispatch  *self,
   if (!mpaio_executor_base_check (self->base, error) || !(bindings = bind_run (self, run, error)))
     return FALSE;
 
+  /* Memories finalized since are forgotten before this run's messages. */
+  mpaio_dispatch_forget_pending (self);
+
   g_hash_table_insert (self->run_bindings, run, bindings);
   mpaio_executor_base_attach (self->base, run);
   mpaio_dispatch_run (self);
@@ -676,7 +608,8 @@ mpaio_dispatch_attach_run (MpaioDispatch  *self,
 }
 
 /* The run is over: peers forget its bindings and, if no other run uses
- * them, its memories. */
+ * them, its worker specs; they keep its memories mapped (see
+ * mpaio-peer-cache.c). */
 void
 mpaio_dispatch_detach_run (MpaioDispatch *self,
                            MpaioRun      *run)
@@ -706,9 +639,10 @@ mpaio_dispatch_detach_run (MpaioDispatch *self,
     {
       MpaioRunPair *pair = mpaio_run_get_pair (run, p);
 
-      release_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      mpaio_dispatch_release_spec (self, bindings->pairs[p].spec);
+      mpaio_dispatch_release_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
       if (pair->output != NULL)
-        release_memory (self, pair->output);
+        mpaio_dispatch_release_memory (self, pair->output);
     }
 
   g_hash_table_remove (self->run_bindings, run);

@@ -66,4 +66,17 @@ void      mpaio_dispatch_forget_peer (MpaioDispatch *self,
                                       MpaioPeer     *peer);
 void      mpaio_dispatch_peers_changed (MpaioDispatch *self);
 
+/* mpaio-peer-cache.c: how long peers remember worker specs and memories. */
+void      mpaio_dispatch_init_cache      (MpaioDispatch     *self);
+void      mpaio_dispatch_clear_cache     (MpaioDispatch     *self);
+guint     mpaio_dispatch_use_spec        (MpaioDispatch     *self,
+                                          GVariant          *spec);
+void      mpaio_dispatch_release_spec    (MpaioDispatch     *self,
+                                          GVariant          *spec);
+void      mpaio_dispatch_use_memory      (MpaioDispatch     *self,
+                                          MpaioSharedMemory *memory);
+void      mpaio_dispatch_release_memory  (MpaioDispatch     *self,
+                                          MpaioSharedMemory *memory);
+void      mpaio_dispatch_forget_pending (MpaioDispatch      *self);
+
 G_END_DECLS

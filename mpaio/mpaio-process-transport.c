@@ -130,6 +130,14 @@ process_send_worker (MpaioPeer             *peer,
 }
 
 static void
+process_forget_worker (MpaioPeer *peer,
+                       guint32    worker_id)
+{
+  mpaio_worker_process_send (process_of (peer), MPAIO_MESSAGE_FORGET_WORKER,
+                             mpaio_wire_forget_worker_build (worker_id), -1);
+}
+
+static void
 process_send_bind (MpaioPeer           *peer,
                    const MpaioWireBind *bind)
 {
@@ -205,6 +213,7 @@ const MpaioTransport mpaio_process_transport = {
   .send_memory = process_send_memory,
   .forget_memory = process_forget_memory,
   .send_worker = process_send_worker,
+  .forget_worker = process_forget_worker,
   .send_bind = process_send_bind,
   .send_unbind = process_send_unbind,
   .send_jobs = process_send_jobs,

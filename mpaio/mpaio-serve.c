@@ -15,6 +15,7 @@
 #include "mpaio-serve-private.h"
 #include "mpaio-shared-memory-private.h"
 #include "mpaio-util-private.h"
+#include "mpaio-warm-private.h"
 #include "mpaio-wire-private.h"
 #include "mpaio-worker-private.h"
 
@@ -23,6 +24,8 @@
  * answered before the next message is read, so replies come back in the
  * order the pool sent the chunks. */
 
+/* Shared by the worker table and the bindings made with it: the pool may
+ * forget a worker while a binding still uses it. */
 typedef struct
 {
   MpaioWorker *worker;
@@ -31,7 +34,7 @@ typedef struct
 
 typedef struct
 {
-  guint              worker_id;
+  WorkerEntry       *entry;
   MpaioSharedMemory *memory;
   guint64            offset;
   gsize              element_size;
@@ -69,19 +72,29 @@ typedef struct
 {
   guint8          *buffer;
   GHashTable      *memories;        /* id → MpaioSharedMemory */
-  GHashTable      *workers;         /* id → WorkerEntry */
+  GHashTable      *workers;         /* id → WorkerEntry (g_rc_box) */
   GHashTable      *bindings;        /* id → Binding */
   Outbox           outbox;
+  MpaioPopulate    populate;
+  MpaioWarmer     *warmer;          /* input memories not populated yet */
 } Server;
 
+/* The server this process runs, for mpaio_serve_count_cached(). */
+static Server *serving;
+
 static void
-worker_entry_free (gpointer data)
+worker_entry_clear (gpointer data)
 {
   WorkerEntry *entry = data;
 
   g_clear_object (&entry->worker);
   g_clear_error (&entry->error);
-  g_free (entry);
+}
+
+static void
+worker_entry_release (gpointer data)
+{
+  g_rc_box_release_full (data, worker_entry_clear);
 }
 
 static void
@@ -90,6 +103,7 @@ binding_free (gpointer data)
   Binding *binding = data;
 
   g_clear_object (&binding->chunk);
+  g_clear_pointer (&binding->entry, worker_entry_release);
   g_clear_object (&binding->memory);
   g_clear_object (&binding->output);
   g_free (binding->dtype);
@@ -307,7 +321,7 @@ process_chunk (Server   *server,
                guint64   end,
                GError  **error)
 {
-  WorkerEntry *entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (binding->worker_id));
+  WorkerEntry *entry = binding->entry;
   gsize size = mpaio_shared_memory_get_size (binding->memory);
   guint64 output_offset, output_length;
   MpaioChunk *chunk;
@@ -331,6 +345,14 @@ process_chunk (Server   *server,
     }
 
   chunk = binding_get_chunk (binding, chunk_index, start, end);
+  if (server->populate == MPAIO_POPULATE_CHUNK)
+    {
+      gsize length;
+      gconstpointer data = mpaio_chunk_get_data (chunk, &length);
+
+      mpaio_populate (data, length);
+    }
+
   if (binding->output == NULL)
     return mpaio_input_guard_process (entry->worker, chunk, error);
 
@@ -409,8 +431,24 @@ server_add_memory (Server        *server,
                                                      body.output, error)))
     return FALSE;
 
+  if (server->populate == MPAIO_POPULATE_MAPPING && !body.output)
+    mpaio_populate (mpaio_shared_memory_get_data (memory), body.size);
+  else if (server->populate == MPAIO_POPULATE_IDLE && !body.output)
+    mpaio_warmer_add (server->warmer, memory);
+
   g_hash_table_replace (server->memories, GSIZE_TO_POINTER (body.id), memory);
   return TRUE;
+}
+
+static void
+server_forget_memory (Server  *server,
+                      guint64  id)
+{
+  MpaioSharedMemory *memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (id));
+
+  if (memory != NULL)
+    mpaio_warmer_remove (server->warmer, memory);
+  g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id));
 }
 
 static gboolean
@@ -425,7 +463,7 @@ server_add_worker (Server    *server,
     return FALSE;
 
   /* A worker that cannot be built answers every chunk with the reason. */
-  entry = g_new0 (WorkerEntry, 1);
+  entry = g_rc_box_new0 (WorkerEntry);
   entry->worker = mpaio_worker_new_from_spec (worker.spec, &entry->error);
   g_hash_table_replace (server->workers, GUINT_TO_POINTER (worker.id), entry);
   return TRUE;
@@ -438,6 +476,7 @@ server_bind (Server    *server,
 {
   Binding *binding;
   MpaioSharedMemory *memory, *output = NULL;
+  WorkerEntry *entry;
   MpaioWireBind bind;
 
   if (!mpaio_wire_bind_parse (body, &bind, error))
@@ -447,8 +486,8 @@ server_bind (Server    *server,
   if (bind.output_id != 0)
     output = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (bind.output_id));
 
-  if (memory == NULL || (bind.output_id != 0 && output == NULL) ||
-      !g_hash_table_contains (server->workers, GUINT_TO_POINTER (bind.worker_id)))
+  entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (bind.worker_id));
+  if (memory == NULL || (bind.output_id != 0 && output == NULL) || entry == NULL)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
                    _("The pool bound %u to a memory or worker it never sent"), bind.binding_id);
@@ -456,7 +495,7 @@ server_bind (Server    *server,
     }
 
   binding = g_new0 (Binding, 1);
-  binding->worker_id = bind.worker_id;
+  binding->entry = g_rc_box_acquire (entry);
   binding->memory = g_object_ref (memory);
   binding->offset = bind.offset;
   binding->element_size = bind.element_size;
@@ -486,11 +525,17 @@ server_handle (Server        *server,
     case MPAIO_MESSAGE_FORGET_MEMORY:
       if (!mpaio_wire_forget_memory_parse (message->body, &id64, error))
         return FALSE;
-      g_hash_table_remove (server->memories, GSIZE_TO_POINTER (id64));
+      server_forget_memory (server, id64);
       return TRUE;
 
     case MPAIO_MESSAGE_WORKER:
       return server_add_worker (server, message->body, error);
+
+    case MPAIO_MESSAGE_FORGET_WORKER:
+      if (!mpaio_wire_forget_worker_parse (message->body, &id, error))
+        return FALSE;
+      g_hash_table_remove (server->workers, GUINT_TO_POINTER (id));
+      return TRUE;
 
     case MPAIO_MESSAGE_BIND:
       return server_bind (server, message->body, error);
@@ -513,6 +558,20 @@ server_handle (Server        *server,
                    message->kind);
       return FALSE;
     }
+}
+
+/* Between runs (no binding left), populates input memories a slice at a
+ * time until a message comes. Not during a run: a worker waiting for its
+ * next chunks would take the processor from the others. */
+static void
+warm_until_message (Server *server,
+                    int     fd)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+
+  while (g_hash_table_size (server->bindings) == 0 && mpaio_warmer_step (server->warmer))
+    if (poll (&pfd, 1, 0) != 0)
+      return;
 }
 
 static int
@@ -565,11 +624,14 @@ mpaio_serve (GError **error)
     return FALSE;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  server.populate = mpaio_populate_mode ();
+  server.warmer = mpaio_warmer_new ();
   mpaio_input_guard_install ();
   server.memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
-  server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_free);
+  server.workers = g_hash_table_new_full (NULL, NULL, NULL, worker_entry_release);
   server.bindings = g_hash_table_new_full (NULL, NULL, NULL, binding_free);
   outbox_init (&server.outbox, fd);
+  serving = &server;
 
   if (!outbox_send (&server.outbox, MPAIO_MESSAGE_HELLO,
                     mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, getpid () }),
@@ -588,6 +650,7 @@ mpaio_serve (GError **error)
         {
           if (!outbox_send (&server.outbox, 0, NULL, &local_error))
             goto out;
+          warm_until_message (&server, fd);
           status = mpaio_wire_receive (fd, server.buffer, TRUE, &message, &local_error);
         }
 
@@ -613,11 +676,25 @@ out:
   else if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
 
+  serving = NULL;
+  mpaio_warmer_free (server.warmer);
   outbox_clear (&server.outbox);
   g_hash_table_unref (server.bindings);
   g_hash_table_unref (server.workers);
   g_hash_table_unref (server.memories);
   return ok;
+}
+
+/* For tests, from a worker's process(): what this worker process
+ * remembers. Zeros outside mpaio_serve(). */
+void
+mpaio_serve_count_cached (guint *n_memories,
+                          guint *n_workers,
+                          guint *n_bindings)
+{
+  *n_memories = serving ? g_hash_table_size (serving->memories) : 0;
+  *n_workers = serving ? g_hash_table_size (serving->workers) : 0;
+  *n_bindings = serving ? g_hash_table_size (serving->bindings) : 0;
 }
 
 /**

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * kind and its body. A message too large for one packet travels in a sealed
  * memfd instead, announced by a LARGE packet. */
 
-#define MPAIO_PROTOCOL_VERSION 1
+#define MPAIO_PROTOCOL_VERSION 2
 
 /* Messages up to this size go inline, larger ones through a memfd. */
 #define MPAIO_WIRE_MAX_INLINE (60 * 1024)
@@ -33,6 +33,7 @@ typedef enum
   MPAIO_MESSAGE_ERROR,          /* child → parent */
   MPAIO_MESSAGE_LARGE,          /* either way, with one fd */
   MPAIO_MESSAGE_NOT_SERVING,    /* child → parent */
+  MPAIO_MESSAGE_FORGET_WORKER,  /* parent → child */
   MPAIO_MESSAGE_LAST
 } MpaioMessageKind;
 
@@ -169,6 +170,12 @@ gboolean  mpaio_wire_worker_parse  (GVariant               *body,
                                     GError                **error);
 MPAIO_INTERNAL
 void      mpaio_wire_worker_clear  (MpaioWireWorker        *worker);
+MPAIO_INTERNAL
+GVariant *mpaio_wire_forget_worker_build (guint32           worker_id);
+MPAIO_INTERNAL
+gboolean  mpaio_wire_forget_worker_parse (GVariant         *body,
+                                          guint32          *worker_id,
+                                          GError          **error);
 MPAIO_INTERNAL
 GVariant *mpaio_wire_bind_build    (const MpaioWireBind    *bind);
 MPAIO_INTERNAL

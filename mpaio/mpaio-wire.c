@@ -54,6 +54,8 @@ static const MessageInfo messages[MPAIO_MESSAGE_LAST] = {
   [MPAIO_MESSAGE_LARGE] = { "LARGE", "(t)", TRUE, TRUE },
   /* nothing: started as a worker, the process will not serve */
   [MPAIO_MESSAGE_NOT_SERVING] = { "NOT_SERVING", "()", FALSE, TRUE },
+  /* worker id */
+  [MPAIO_MESSAGE_FORGET_WORKER] = { "FORGET_WORKER", "(u)", TRUE, FALSE },
 };
 
 static gboolean
@@ -208,6 +210,24 @@ void
 mpaio_wire_worker_clear (MpaioWireWorker *worker)
 {
   g_clear_pointer (&worker->spec, g_variant_unref);
+}
+
+GVariant *
+mpaio_wire_forget_worker_build (guint32 worker_id)
+{
+  return g_variant_new ("(u)", worker_id);
+}
+
+gboolean
+mpaio_wire_forget_worker_parse (GVariant  *body,
+                                guint32   *worker_id,
+                                GError   **error)
+{
+  if (!check_body (body, MPAIO_MESSAGE_FORGET_WORKER, error))
+    return FALSE;
+
+  g_variant_get (body, "(u)", worker_id);
+  return TRUE;
 }
 
 GVariant *

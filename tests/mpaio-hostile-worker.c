@@ -735,6 +735,7 @@ handle (Hostile      *self,
       break;
 
     case MPAIO_MESSAGE_WORKER:
+    case MPAIO_MESSAGE_FORGET_WORKER:
       break;  /* it only sums */
 
     case MPAIO_MESSAGE_BIND:

@@ -749,7 +749,7 @@ static const HostileCase refused_cases[] = {
   { "out-of-order", MPAIO_ERROR_PROTOCOL, "chunk 3 of binding", "was not asked for" },
   { "unasked-error", MPAIO_ERROR_PROTOCOL, "chunk 1000 of binding", "was not asked for" },
   { "hello-twice", MPAIO_ERROR_PROTOCOL, "said hello twice" },
-  { "bad-version", MPAIO_ERROR_SPAWN_FAILED, "speaks version 2 of the Mpaio protocol" },
+  { "bad-version", MPAIO_ERROR_SPAWN_FAILED, "speaks version 3 of the Mpaio protocol" },
   { "exit-before-hello", MPAIO_ERROR_SPAWN_FAILED, "exited with status 7 before it was ready",
     "leaving before saying hello" },
   { "large-unsealed", MPAIO_ERROR_PROTOCOL, "not a sealed memfd of that size" },
@@ -771,7 +771,7 @@ static const HostileCase unknown_domain_case = {
 /* The modes that fail at the handshake, as start_async() sees them. */
 static const HostileCase start_cases[] = {
   { "garbage", MPAIO_ERROR_PROTOCOL, "not a well-formed (uv) GVariant" },
-  { "bad-version", MPAIO_ERROR_SPAWN_FAILED, "speaks version 2 of the Mpaio protocol" },
+  { "bad-version", MPAIO_ERROR_SPAWN_FAILED, "speaks version 3 of the Mpaio protocol" },
   { "exit-before-hello", MPAIO_ERROR_SPAWN_FAILED, "exited with status 7 before it was ready",
     "leaving before saying hello" },
 };

@@ -376,6 +376,19 @@ test_body_worker (void)
 }
 
 static void
+test_body_forget_worker (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) body = through_wire (MPAIO_MESSAGE_FORGET_WORKER,
+                                           mpaio_wire_forget_worker_build (G_MAXUINT32));
+  guint32 id = 0;
+
+  g_assert_true (mpaio_wire_forget_worker_parse (body, &id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, ==, G_MAXUINT32);
+}
+
+static void
 test_body_bind (void)
 {
   g_autoptr(GError) error = NULL;
@@ -531,6 +544,7 @@ test_body_reject_wrong_type (void)
   CHECK (mpaio_wire_forget_memory_parse (wrong, &id64, &error));
   CHECK (mpaio_wire_worker_parse (wrong, &worker, &error));
   g_assert_null (worker.spec);
+  CHECK (mpaio_wire_forget_worker_parse (wrong, &id32, &error));
   CHECK (mpaio_wire_bind_parse (wrong, &bind, &error));
   CHECK (mpaio_wire_unbind_parse (wrong, &id32, &error));
   CHECK (mpaio_wire_process_parse (wrong, &process, &error));
@@ -614,6 +628,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/wire/body/forget-memory", test_body_forget_memory);
   g_test_add_func ("/mpaio/wire/body/worker", test_body_worker);
   g_test_add_func ("/mpaio/wire/body/bind", test_body_bind);
+  g_test_add_func ("/mpaio/wire/body/forget-worker", test_body_forget_worker);
   g_test_add_func ("/mpaio/wire/body/unbind", test_body_unbind);
   g_test_add_func ("/mpaio/wire/body/process", test_body_process);
   g_test_add_func ("/mpaio/wire/body/result", test_body_result);

@@ -623,6 +623,7 @@ test_workers_register (void)
   g_type_ensure (TEST_TYPE_CONCAT_WORKER);
   g_type_ensure (TEST_TYPE_PROPS_WORKER);
   g_type_ensure (TEST_TYPE_SQUARE_WORKER);
+  g_type_ensure (TEST_TYPE_CACHE_WORKER);
 }
 
 MpaioSharedMemory *

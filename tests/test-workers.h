@@ -60,6 +60,19 @@ G_DECLARE_FINAL_TYPE (TestSquareWorker, test_square_worker, TEST, SQUARE_WORKER,
 #define TEST_TYPE_PROPS_WORKER (test_props_worker_get_type ())
 G_DECLARE_FINAL_TYPE (TestPropsWorker, test_props_worker, TEST, PROPS_WORKER, GObject)
 
+/* Reports, from its worker process, what that process remembers: its
+ * memories, worker instances and bindings, and its resident pages. "tag"
+ * only makes the specs of two instances differ. */
+#define TEST_TYPE_CACHE_WORKER (test_cache_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestCacheWorker, test_cache_worker, TEST, CACHE_WORKER, GObject)
+
+TestCacheWorker *test_cache_worker_new        (guint            tag);
+void             test_cache_worker_get_counts (TestCacheWorker *self,
+                                               guint           *n_memories,
+                                               guint           *n_workers,
+                                               guint           *n_bindings,
+                                               guint64         *resident_pages);
+
 void test_workers_register (void);
 
 /* Helpers for the tests that run things. */
