@@ -142,18 +142,24 @@ mpaio_mpi_executor_start_ranks (MpaioMpiExecutor *self)
 
   if (self->launched)
     {
-      if (self->sink != NULL && count_ranks (self) == 0 && self->spawn_error == NULL)
+      if (count_ranks (self) == 0 && self->spawn_error == NULL)
         for (guint i = 1; i <= self->max_workers; i++)
           rank_new (self, mpaio_mpi_connect_rank (self->sink, i), i);
       return;
     }
 
-  if (self->n_spawn_failures >= MAX_SPAWN_FAILURES)
-    return;
-
   wanted = MIN (count_pending (self), self->max_workers);
   if (count_ranks (self) >= wanted)
     return;
+
+  /* Spawning failed too often in a row: go on with the ranks there are,
+   * or, with none, fail the runs that cannot succeed. */
+  if (self->n_spawn_failures >= MAX_SPAWN_FAILURES)
+    {
+      if (count_ranks (self) == 0)
+        mpaio_runs_fail (self->runs, self->spawn_error);
+      return;
+    }
 
   argv = (const char * const *) self->argv;
   if (argv == NULL)
@@ -440,6 +446,8 @@ rank_lost (Rank       *rank,
       mpaio_runs_fail (self->runs, error);
     }
 
+  /* Its slot is free again: spawning is worth trying. */
+  self->n_spawn_failures = 0;
   mpaio_mpi_rank_free (rank);
   mpaio_mpi_executor_dispatch (self);
 }
@@ -454,6 +462,8 @@ fail_rank (Rank   *rank,
   rank_lost (rank, error, error->message);
 }
 
+/* Under mpirun, only starting MPI can fail, for good; a failed spawn is
+ * tried again, up to MAX_SPAWN_FAILURES in a row. */
 static void
 on_spawn_failed (Rank   *rank,
                  GError *error)
@@ -461,17 +471,14 @@ on_spawn_failed (Rank   *rank,
   MpaioMpiExecutor *self = rank->executor;
 
   g_hash_table_remove (self->ranks, GUINT_TO_POINTER (rank->endpoint));
-  if (++self->n_spawn_failures < MAX_SPAWN_FAILURES && count_ranks (self) > 0)
-    {
-      g_error_free (error);
-      mpaio_mpi_executor_dispatch (self);
-      return;
-    }
-
   g_clear_error (&self->spawn_error);
   self->spawn_error = error;
-  if (count_ranks (self) == 0)
+  self->n_spawn_failures++;
+
+  if (self->launched)
     mpaio_runs_fail (self->runs, error);
+  else
+    mpaio_mpi_executor_dispatch (self);
 }
 
 /* Messages. */

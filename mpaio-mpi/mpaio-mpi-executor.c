@@ -108,7 +108,7 @@ mpaio_mpi_executor_attach_run (MpaioExecutor  *executor,
       return FALSE;
     }
 
-  if (self->spawn_error != NULL)
+  if (self->launched && self->spawn_error != NULL)
     {
       g_propagate_error (error, g_error_copy (self->spawn_error));
       return FALSE;
@@ -120,6 +120,8 @@ mpaio_mpi_executor_attach_run (MpaioExecutor  *executor,
   if (self->sink == NULL)
     self->sink = mpaio_mpi_sink_new (self->context, mpaio_mpi_executor_on_event, self);
 
+  /* A new run tries spawning again, whatever happened before. */
+  self->n_spawn_failures = 0;
   g_ptr_array_add (self->runs, mpaio_run_ref (run));
   mpaio_run_start (run);
   mpaio_mpi_executor_watch (self);

@@ -358,7 +358,10 @@ do_spawn (Command *command)
     {
       fail_command (command, error_from_mpi (rc != MPI_SUCCESS ? rc : errcode,
                                              MPAIO_ERROR_SPAWN_FAILED,
-                                             _("Could not spawn an MPI worker")));
+                                             _("Could not spawn an MPI worker (when Open MPI "
+                                               "says there are not enough slots, give it a "
+                                               "hostfile with more, or set "
+                                               "OMPI_MCA_rmaps_base_oversubscribe=1)")));
       return;
     }
 
