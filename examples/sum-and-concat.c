@@ -197,27 +197,27 @@ make_strings (GError **error)
   return mpaio_shared_memory_new_from_bytes (bytes, error);
 }
 
+/* --executor=mpi runs the same workers on MPI ranks (docs/cluster.md). */
 static MpaioExecutor *
 make_executor (const char  *name,
-               guint        n_workers,
+               int          n_workers,
                GError     **error)
 {
-  if (name == NULL || g_str_equal (name, "process"))
-    return MPAIO_EXECUTOR (mpaio_process_pool_new (n_workers));
-#ifdef HAVE_MPI
-  if (g_str_equal (name, "mpi"))
-    return MPAIO_EXECUTOR (mpaio_mpi_executor_new (n_workers));
-#endif
+  g_autoptr(MpaioProcessPool) pool = NULL;
 
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "Unknown or unavailable executor “%s”: use process%s", name,
 #ifdef HAVE_MPI
-               " or mpi"
-#else
-               " (this build has no MPI)"
+  if (g_strcmp0 (name, "mpi") == 0)
+    return MPAIO_EXECUTOR (mpaio_mpi_executor_new (MAX (n_workers, 0)));
 #endif
-               );
-  return NULL;
+  if (name != NULL && !g_str_equal (name, "process"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown or unavailable executor “%s”", name);
+      return NULL;
+    }
+
+  pool = mpaio_process_pool_new (MAX (n_workers, 0));
+  return MPAIO_EXECUTOR (g_steal_pointer (&pool));
 }
 
 typedef struct
@@ -283,7 +283,7 @@ main (int   argc,
 
   begin = g_get_monotonic_time ();
 
-  if (!(pool = make_executor (executor, MAX (n_workers, 0), &error)))
+  if (!(pool = make_executor (executor, n_workers, &error)))
     {
       g_printerr ("%s\n", error->message);
       return 1;
@@ -302,7 +302,7 @@ main (int   argc,
   add_int = g_object_new (EXAMPLE_TYPE_ADD_INT, NULL);
   concat_str = g_object_new (EXAMPLE_TYPE_CONCAT_STR, NULL);
 
-  orchestrator = mpaio_orchestrator_new (pool);
+  orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (pool));
   mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (add_int), int_iterator);
   mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (concat_str), string_iterator);
 

@@ -21,6 +21,9 @@
 /* Spawning stops after this many failures in a row. */
 #define MAX_SPAWN_FAILURES 3
 #define WATCHDOG_MS 100
+/* MPI_Comm_spawn blocks the MPI thread; one that takes this long is taken
+ * for hung, so that runs fail instead of waiting for ever. */
+#define SPAWN_TIMEOUT_MS 60000
 
 typedef struct
 {
@@ -689,7 +692,22 @@ on_watchdog (gpointer user_data)
       g_autofree char *reason = NULL;
 
       if (rank->state == RANK_SPAWNING)
-        continue;
+        {
+          if (now - rank->last_heard > (gint64) SPAWN_TIMEOUT_MS * 1000)
+            {
+              g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+
+              /* Should it return after all, the worker is told to go. */
+              mpaio_mpi_send (rank->endpoint, MPAIO_MPI_TAG_STOP, empty);
+              mpaio_mpi_abandon (rank->endpoint);
+              self->n_spawn_failures = MAX_SPAWN_FAILURES;
+              on_spawn_failed (rank, g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
+                                                  _("MPI_Comm_spawn did not return within %u s; "
+                                                    "check Open MPI's configuration and hosts"),
+                                                  SPAWN_TIMEOUT_MS / 1000));
+            }
+          continue;
+        }
 
       if (now - rank->last_heard > (gint64) self->heartbeat_timeout * 1000)
         reason = g_strdup_printf (_("sent nothing for %u ms (no heartbeat: dead or unreachable)"),

@@ -415,7 +415,7 @@ mpaio_mpi_executor_class_init (MpaioMpiExecutorClass *klass)
   object_class->set_property = mpaio_mpi_executor_set_property;
 
   /**
-   * MpaioMpiExecutor:argv:
+   * MpaioMpiExecutor:argv: (getter get_argv)
    *
    * The program spawned workers run, or %NULL to run this program again
    * (its executable and command line) in spawned mode.
@@ -544,7 +544,7 @@ mpaio_mpi_executor_new_for_argv (const char * const *argv,
 }
 
 /**
- * mpaio_mpi_executor_get_launched:
+ * mpaio_mpi_executor_get_launched: (get-property launched)
  * @self: an MPI executor
  *
  * Gets [property@MpaioMpi.Executor:launched].
@@ -560,7 +560,7 @@ mpaio_mpi_executor_get_launched (MpaioMpiExecutor *self)
 }
 
 /**
- * mpaio_mpi_executor_get_argv:
+ * mpaio_mpi_executor_get_argv: (get-property argv)
  * @self: an MPI executor
  *
  * Gets [property@MpaioMpi.Executor:argv].

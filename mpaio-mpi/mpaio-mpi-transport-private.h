@@ -56,6 +56,14 @@ void           mpaio_mpi_sink_close      (MpaioMpiSink     *sink);
 MpaioMpiEvent *mpaio_mpi_sink_pop        (MpaioMpiSink     *sink);
 MpaioMpiEvent *mpaio_mpi_sink_try_pop    (MpaioMpiSink     *sink);
 void           mpaio_mpi_event_free      (MpaioMpiEvent    *event);
+MpaioMpiSink  *mpaio_mpi_sink_ref        (MpaioMpiSink     *sink);
+void           mpaio_mpi_sink_unref      (MpaioMpiSink     *sink);
+void           mpaio_mpi_sink_push       (MpaioMpiSink      *sink,
+                                          MpaioMpiEventKind  kind,
+                                          guint              endpoint,
+                                          int                tag,
+                                          GBytes            *bytes,
+                                          GError            *error);
 
 guint          mpaio_mpi_spawn           (MpaioMpiSink       *sink,
                                           const char * const *argv,

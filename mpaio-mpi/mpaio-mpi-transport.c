@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <mpi.h>
@@ -12,22 +14,12 @@
 /* The backoff between polls when nothing happens, in microseconds: the
  * first idle poll waits 1 µs, each next one twice as long, up to 1 ms. */
 #define MAX_BACKOFF_USEC 1000
+#define MAX_SENDING_BACKOFF_USEC 16
 /* How long the process waits at exit for MPI_Finalize. */
 #define FINALIZE_WAIT_USEC (5 * G_USEC_PER_SEC)
 /* Messages taken from one endpoint in one round, so that none starves. */
 #define MAX_RECEIVES_PER_ROUND 64
 
-struct _MpaioMpiSink
-{
-  gatomicrefcount   ref_count;
-  GAsyncQueue      *events;
-  GMainContext     *context;
-  GSource          *source;
-  MpaioMpiSinkFunc  func;
-  gpointer          user_data;
-  gint              wake_pending;   /* atomic */
-  gint              closed;         /* atomic */
-};
 
 typedef enum
 {
@@ -84,8 +76,6 @@ typedef struct
 
 static Transport transport;
 
-static void sink_unref (MpaioMpiSink *sink);
-
 static int
 env_int (const char *const *names,
          int                fallback)
@@ -134,147 +124,6 @@ mpaio_mpi_get_launched_size (void)
   return MAX (env_int (size_names, 1), 1);
 }
 
-/* Sinks. */
-
-static gboolean
-sink_source_dispatch (GSource     *source,
-                      GSourceFunc  callback,
-                      gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs sink_source_funcs = {
-  .dispatch = sink_source_dispatch,
-};
-
-static gboolean
-on_sink_wake (gpointer user_data)
-{
-  MpaioMpiSink *sink = user_data;
-  MpaioMpiEvent *event;
-
-  g_source_set_ready_time (sink->source, -1);
-  g_atomic_int_set (&sink->wake_pending, FALSE);
-
-  while (!g_atomic_int_get (&sink->closed) && (event = g_async_queue_try_pop (sink->events)))
-    {
-      sink->func (event, sink->user_data);
-      mpaio_mpi_event_free (event);
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-MpaioMpiSink *
-mpaio_mpi_sink_new (GMainContext     *context,
-                    MpaioMpiSinkFunc  func,
-                    gpointer          user_data)
-{
-  MpaioMpiSink *sink = g_new0 (MpaioMpiSink, 1);
-
-  g_atomic_ref_count_init (&sink->ref_count);
-  sink->events = g_async_queue_new_full ((GDestroyNotify) mpaio_mpi_event_free);
-  sink->func = func;
-  sink->user_data = user_data;
-
-  if (context != NULL)
-    {
-      sink->context = g_main_context_ref (context);
-      sink->source = g_source_new (&sink_source_funcs, sizeof (GSource));
-      g_source_set_callback (sink->source, on_sink_wake, sink, NULL);
-      g_source_set_static_name (sink->source, "[mpaio] MPI events");
-      g_source_attach (sink->source, context);
-    }
-
-  return sink;
-}
-
-static MpaioMpiSink *
-sink_ref (MpaioMpiSink *sink)
-{
-  g_atomic_ref_count_inc (&sink->ref_count);
-  return sink;
-}
-
-static void
-sink_unref (MpaioMpiSink *sink)
-{
-  if (!g_atomic_ref_count_dec (&sink->ref_count))
-    return;
-
-  if (sink->source != NULL)
-    {
-      g_source_destroy (sink->source);
-      g_source_unref (sink->source);
-    }
-  g_clear_pointer (&sink->context, g_main_context_unref);
-  g_async_queue_unref (sink->events);
-  g_free (sink);
-}
-
-/* After this, the sink's function is never called again. On the sink's
- * context. */
-void
-mpaio_mpi_sink_close (MpaioMpiSink *sink)
-{
-  g_atomic_int_set (&sink->closed, TRUE);
-  if (sink->source != NULL)
-    g_source_destroy (sink->source);
-  sink_unref (sink);
-}
-
-MpaioMpiEvent *
-mpaio_mpi_sink_pop (MpaioMpiSink *sink)
-{
-  return g_async_queue_pop (sink->events);
-}
-
-MpaioMpiEvent *
-mpaio_mpi_sink_try_pop (MpaioMpiSink *sink)
-{
-  return g_async_queue_try_pop (sink->events);
-}
-
-void
-mpaio_mpi_event_free (MpaioMpiEvent *event)
-{
-  g_clear_pointer (&event->bytes, g_bytes_unref);
-  g_clear_error (&event->error);
-  g_free (event);
-}
-
-/* On the MPI thread. */
-static void
-sink_push (MpaioMpiSink      *sink,
-           MpaioMpiEventKind  kind,
-           guint              endpoint,
-           int                tag,
-           GBytes            *bytes,
-           GError            *error)
-{
-  MpaioMpiEvent *event = g_new0 (MpaioMpiEvent, 1);
-
-  event->kind = kind;
-  event->endpoint = endpoint;
-  event->tag = tag;
-  event->bytes = bytes;
-  event->error = error;
-
-  if (g_atomic_int_get (&sink->closed))
-    {
-      mpaio_mpi_event_free (event);
-      return;
-    }
-
-  g_async_queue_push (sink->events, event);
-  if (sink->source != NULL && g_atomic_int_compare_and_exchange (&sink->wake_pending, FALSE, TRUE))
-    {
-      g_source_set_ready_time (sink->source, 0);
-      g_main_context_wakeup (sink->context);
-    }
-}
-
 static GError *
 error_from_mpi (int         code,
                 int         error_code,
@@ -292,7 +141,7 @@ endpoint_free (gpointer data)
 {
   Endpoint *endpoint = data;
 
-  g_clear_pointer (&endpoint->sink, sink_unref);
+  g_clear_pointer (&endpoint->sink, mpaio_mpi_sink_unref);
   g_free (endpoint);
 }
 
@@ -305,12 +154,12 @@ endpoint_add (guint          id,
   Endpoint *endpoint = g_new0 (Endpoint, 1);
 
   endpoint->id = id;
-  endpoint->sink = sink_ref (sink);
+  endpoint->sink = mpaio_mpi_sink_ref (sink);
   endpoint->comm = comm;
   endpoint->rank = rank;
   endpoint->last_send = g_get_monotonic_time ();
   g_hash_table_insert (transport.endpoints, GUINT_TO_POINTER (id), endpoint);
-  sink_push (sink, MPAIO_MPI_EVENT_CONNECTED, id, 0, NULL, NULL);
+  mpaio_mpi_sink_push (sink, MPAIO_MPI_EVENT_CONNECTED, id, 0, NULL, NULL);
 }
 
 static void
@@ -318,7 +167,7 @@ fail_command (Command *command,
               GError  *error)
 {
   if (command->sink != NULL)
-    sink_push (command->sink, MPAIO_MPI_EVENT_FAILED, command->endpoint, 0, NULL, error);
+    mpaio_mpi_sink_push (command->sink, MPAIO_MPI_EVENT_FAILED, command->endpoint, 0, NULL, error);
   else
     g_error_free (error);
 }
@@ -405,7 +254,7 @@ send_bytes (Endpoint *endpoint,
   endpoint->last_send = g_get_monotonic_time ();
   if (rc != MPI_SUCCESS)
     {
-      sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, tag, NULL,
+      mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, tag, NULL,
                  error_from_mpi (rc, MPAIO_ERROR_FAILED, _("Could not send to an MPI worker")));
       return;
     }
@@ -427,7 +276,7 @@ do_send (Command *command)
 static void
 command_free (Command *command)
 {
-  g_clear_pointer (&command->sink, sink_unref);
+  g_clear_pointer (&command->sink, mpaio_mpi_sink_unref);
   g_strfreev (command->argv);
   g_free (command->host);
   g_free (command->hostfile);
@@ -523,7 +372,7 @@ receive_one (Endpoint *endpoint)
   rc = MPI_Improbe (endpoint->rank, MPI_ANY_TAG, endpoint->comm, &flag, &message, &status);
   if (rc != MPI_SUCCESS)
     {
-      sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, 0, NULL,
+      mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, 0, NULL,
                  error_from_mpi (rc, MPAIO_ERROR_FAILED, _("Could not receive from an MPI worker")));
       g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (endpoint->id));
       return FALSE;
@@ -535,7 +384,7 @@ receive_one (Endpoint *endpoint)
   MPI_Get_count (&status, MPI_BYTE, &count);
   buffer = g_malloc (MAX (count, 1));
   MPI_Mrecv (buffer, count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
-  sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, status.MPI_TAG,
+  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, status.MPI_TAG,
              g_bytes_new_take (buffer, count), NULL);
   return TRUE;
 }
@@ -595,12 +444,27 @@ initialise (void)
   MPI_Comm_set_errhandler (MPI_COMM_SELF, MPI_ERRORS_RETURN);
 }
 
+/* A write to a worker that died raises SIGPIPE in the thread that writes:
+ * this one, or a thread Open MPI starts from it, which inherits the mask.
+ * Blocked there, the write fails with EPIPE instead of killing the
+ * process; the rest of the process keeps its own handling. */
+static void
+block_sigpipe (void)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+}
+
 static gpointer
 thread_main (gpointer data)
 {
   gboolean running = TRUE;
   guint64 backoff = 0;
 
+  block_sigpipe ();
   initialise ();
 
   while (running)
@@ -624,7 +488,14 @@ thread_main (gpointer data)
           active |= poll_endpoints ();
         }
 
-      backoff = active ? 0 : MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
+      /* Large sends only move while MPI is called: no sleeping then
+       * beyond a short yield. */
+      if (active)
+        backoff = 0;
+      else if (transport.requests->len > 0)
+        backoff = MIN (backoff * 2 + 1, MAX_SENDING_BACKOFF_USEC);
+      else
+        backoff = MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
     }
 
   g_hash_table_remove_all (transport.endpoints);
@@ -679,7 +550,7 @@ command_new (CommandKind   kind,
 
   ensure_thread ();
   command->kind = kind;
-  command->sink = sink != NULL ? sink_ref (sink) : NULL;
+  command->sink = sink != NULL ? mpaio_mpi_sink_ref (sink) : NULL;
   if (sink != NULL)
     command->endpoint = g_atomic_int_add (&transport.next_endpoint, 1);
   return command;
