@@ -168,6 +168,8 @@ mpaio_mpi_executor_start_ranks (MpaioMpiExecutor *self)
   if (argv == NULL)
     argv = (const char * const *) (own_argv = mpaio_mpi_own_argv ());
 
+  g_debug ("Spawning %u MPI workers for %" G_GUINT64_FORMAT " waiting chunks",
+           (guint) (wanted - count_ranks (self)), count_pending (self));
   while (count_ranks (self) < wanted)
     rank_new (self, mpaio_mpi_spawn (self->sink, argv, self->host, self->hostfile), 0);
 }

@@ -361,6 +361,21 @@ poll_sends (void)
   return TRUE;
 }
 
+/* Sends to an endpoint still in use: those to a worker that was given up
+ * may never complete, and must not keep the thread polling hard. */
+static guint
+count_live_sends (void)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < transport.request_endpoints->len; i++)
+    if (g_hash_table_contains (transport.endpoints,
+                               GUINT_TO_POINTER (g_array_index (transport.request_endpoints, guint, i))))
+      n++;
+
+  return n;
+}
+
 static gboolean
 receive_one (Endpoint *endpoint)
 {
@@ -492,7 +507,7 @@ thread_main (gpointer data)
        * beyond a short yield. */
       if (active)
         backoff = 0;
-      else if (transport.requests->len > 0)
+      else if (count_live_sends () > 0)
         backoff = MIN (backoff * 2 + 1, MAX_SENDING_BACKOFF_USEC);
       else
         backoff = MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
