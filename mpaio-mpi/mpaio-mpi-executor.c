@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <signal.h>
-
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-mpi-executor-private.h"
 #include "mpaio-mpi-protocol-private.h"
+#include "mpaio-run-private.h"
 #include "mpaio-worker-process-private.h"
 
 /**
@@ -44,13 +43,18 @@
  * refused.
  */
 
+static const MpaioExecutorMessages messages = {
+  .closed = N_("The MPI executor was shut down; make a new one"),
+  .closed_during_run = N_("The MPI executor was shut down during the run"),
+  .wrong_context = N_("The MPI executor belongs to another main context; use it "
+                      "from the thread-default main context it was created in"),
+};
+
 static void mpaio_mpi_executor_iface_init (MpaioExecutorInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (MpaioMpiExecutor, mpaio_mpi_executor, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (MPAIO_TYPE_EXECUTOR,
                                                       mpaio_mpi_executor_iface_init))
-
-#define STOP_GRACE_USEC (2 * G_USEC_PER_SEC)
 
 enum {
   PROP_0,
@@ -85,129 +89,55 @@ mpaio_mpi_own_argv (void)
   return argv;
 }
 
+/* Under mpirun, each rank of the job serves one peer, once: a lost rank
+ * cannot come back. 0 when none is left. */
+int
+mpaio_mpi_executor_take_world_rank (MpaioMpiExecutor *self)
+{
+  if (self->next_world_rank >= mpaio_mpi_get_launched_size ())
+    return 0;
+
+  return self->next_world_rank++;
+}
+
+/* An output memory has no remote form: such a run is refused up front. */
+static gboolean
+check_run (MpaioRun  *run,
+           GError   **error)
+{
+  for (guint i = 0; i < mpaio_run_get_n_pairs (run); i++)
+    if (mpaio_run_get_pair (run, i)->output != NULL)
+      {
+        g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
+                             _("The MPI executor cannot carry an output memory: workers on other "
+                               "nodes cannot write to it; return the results instead, or use a "
+                               "process pool"));
+        return FALSE;
+      }
+
+  return TRUE;
+}
+
 static gboolean
 mpaio_mpi_executor_attach_run (MpaioExecutor  *executor,
                                MpaioRun       *run,
                                GError        **error)
 {
-  MpaioMpiExecutor *self = MPAIO_MPI_EXECUTOR (executor);
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-
-  if (self->closed)
-    {
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                           _("The MPI executor was shut down; make a new one"));
-      return FALSE;
-    }
-
-  if (context != self->context)
-    {
-      g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_WRONG_CONTEXT,
-                           _("The MPI executor belongs to another main context; use it "
-                             "from the thread-default main context it was created in"));
-      return FALSE;
-    }
-
-  if (self->launched && self->spawn_error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->spawn_error));
-      return FALSE;
-    }
-
-  if (!mpaio_mpi_executor_bind_run (self, run, error))
-    return FALSE;
-
-  if (self->sink == NULL)
-    self->sink = mpaio_mpi_sink_new (self->context, mpaio_mpi_executor_on_event, self);
-
-  /* A new run tries spawning again, whatever happened before. */
-  self->n_spawn_failures = 0;
-  g_ptr_array_add (self->runs, mpaio_run_ref (run));
-  mpaio_run_start (run);
-  mpaio_mpi_executor_watch (self);
-  mpaio_mpi_executor_dispatch (self);
-
-  return TRUE;
+  return check_run (run, error) &&
+         mpaio_dispatch_attach_run (&MPAIO_MPI_EXECUTOR (executor)->dispatch, run, error);
 }
 
 static void
 mpaio_mpi_executor_detach_run (MpaioExecutor *executor,
                                MpaioRun      *run)
 {
-  MpaioMpiExecutor *self = MPAIO_MPI_EXECUTOR (executor);
-
-  mpaio_mpi_executor_unbind_run (self, run);
-  g_ptr_array_remove (self->runs, run);
+  mpaio_dispatch_detach_run (&MPAIO_MPI_EXECUTOR (executor)->dispatch, run);
 }
 
 static guint
 mpaio_mpi_executor_get_max_workers_vfunc (MpaioExecutor *executor)
 {
-  return MPAIO_MPI_EXECUTOR (executor)->max_workers;
-}
-
-/* Stops every rank and fails the runs still going. */
-static void
-executor_close (MpaioMpiExecutor *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (self->closed)
-    return;
-
-  self->closed = TRUE;
-  error = g_error_new_literal (MPAIO_ERROR, MPAIO_ERROR_CLOSED,
-                               _("The MPI executor was shut down during the run"));
-  mpaio_runs_fail (self->runs, error);
-  mpaio_mpi_executor_stop_ranks (self);
-
-  if (self->watchdog != NULL)
-    {
-      g_source_destroy (self->watchdog);
-      g_clear_pointer (&self->watchdog, g_source_unref);
-    }
-}
-
-static gboolean
-stopped_ranks_gone (MpaioMpiExecutor *self)
-{
-  gboolean late = g_get_monotonic_time () > self->shutdown_deadline;
-
-  for (guint i = 0; i < self->stopped_pids->len; i++)
-    {
-      int pid = g_array_index (self->stopped_pids, int, i);
-
-      if (kill (pid, late ? SIGKILL : 0) == 0)
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-static void
-complete_shutdowns (MpaioMpiExecutor *self)
-{
-  GTask *task;
-
-  while ((task = g_queue_pop_head (&self->shutdown_tasks)))
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-    }
-}
-
-/* The workers on this node get a grace period to exit, then are killed. */
-static gboolean
-on_shutdown_timer (gpointer user_data)
-{
-  MpaioMpiExecutor *self = user_data;
-
-  if (!stopped_ranks_gone (self))
-    return G_SOURCE_CONTINUE;
-
-  g_clear_pointer (&self->shutdown_timer, g_source_unref);
-  complete_shutdowns (self);
-  return G_SOURCE_REMOVE;
+  return MPAIO_MPI_EXECUTOR (executor)->dispatch.max_workers;
 }
 
 static void
@@ -216,32 +146,8 @@ mpaio_mpi_executor_shutdown_async (MpaioExecutor       *executor,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  MpaioMpiExecutor *self = MPAIO_MPI_EXECUTOR (executor);
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, mpaio_executor_shutdown_async);
-  if (!self->closed)
-    self->shutdown_deadline = g_get_monotonic_time () + STOP_GRACE_USEC;
-  executor_close (self);
-  g_queue_push_tail (&self->shutdown_tasks, task);
-
-  if (self->shutdown_timer == NULL)
-    {
-      self->shutdown_timer = g_timeout_source_new (20);
-      g_source_set_callback (self->shutdown_timer, on_shutdown_timer, self, NULL);
-      g_source_set_static_name (self->shutdown_timer, "[mpaio] MPI shutdown");
-      g_source_attach (self->shutdown_timer, self->context);
-    }
-}
-
-static gboolean
-mpaio_mpi_executor_shutdown_finish (MpaioExecutor  *executor,
-                                    GAsyncResult   *result,
-                                    GError        **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, executor), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  mpaio_dispatch_shutdown (&MPAIO_MPI_EXECUTOR (executor)->dispatch, cancellable, callback,
+                           user_data);
 }
 
 static void
@@ -251,7 +157,7 @@ mpaio_mpi_executor_iface_init (MpaioExecutorInterface *iface)
   iface->attach_run = mpaio_mpi_executor_attach_run;
   iface->detach_run = mpaio_mpi_executor_detach_run;
   iface->shutdown_async = mpaio_mpi_executor_shutdown_async;
-  iface->shutdown_finish = mpaio_mpi_executor_shutdown_finish;
+  iface->shutdown_finish = mpaio_executor_base_shutdown_finish;
 }
 
 static void
@@ -263,7 +169,7 @@ mpaio_mpi_executor_constructed (GObject *object)
 
   /* Under mpirun, the job's other ranks are the workers. */
   if (self->launched)
-    self->max_workers = mpaio_mpi_get_launched_size () - 1;
+    self->dispatch.max_workers = mpaio_mpi_get_launched_size () - 1;
 }
 
 static void
@@ -271,13 +177,13 @@ mpaio_mpi_executor_dispose (GObject *object)
 {
   MpaioMpiExecutor *self = MPAIO_MPI_EXECUTOR (object);
 
-  executor_close (self);
-  if (self->shutdown_timer != NULL)
+  mpaio_dispatch_close (&self->dispatch);
+  mpaio_dispatch_free_peers (&self->dispatch);
+  if (self->watchdog != NULL)
     {
-      g_source_destroy (self->shutdown_timer);
-      g_clear_pointer (&self->shutdown_timer, g_source_unref);
+      g_source_destroy (self->watchdog);
+      g_clear_pointer (&self->watchdog, g_source_unref);
     }
-  complete_shutdowns (self);
   if (self->sink != NULL)
     mpaio_mpi_sink_close (g_steal_pointer (&self->sink));
 
@@ -289,13 +195,10 @@ mpaio_mpi_executor_finalize (GObject *object)
 {
   MpaioMpiExecutor *self = MPAIO_MPI_EXECUTOR (object);
 
+  mpaio_dispatch_clear (&self->dispatch);
+  mpaio_executor_base_clear (&self->base);
   g_clear_pointer (&self->ranks, g_hash_table_unref);
-  g_clear_pointer (&self->runs, g_ptr_array_unref);
-  g_clear_pointer (&self->run_bindings, g_hash_table_unref);
-  g_clear_pointer (&self->stopped_pids, g_array_unref);
-  g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->argv, g_strfreev);
-  g_clear_error (&self->spawn_error);
   g_free (self->host);
   g_free (self->hostfile);
   g_free (self->boot_id);
@@ -323,10 +226,10 @@ mpaio_mpi_executor_get_property (GObject    *object,
       g_value_set_string (value, self->hostfile);
       break;
     case PROP_MAX_RETRIES:
-      g_value_set_uint (value, self->max_retries);
+      g_value_set_uint (value, self->dispatch.max_retries);
       break;
     case PROP_CHUNK_TIMEOUT:
-      g_value_set_uint (value, self->chunk_timeout);
+      g_value_set_uint (value, self->dispatch.chunk_timeout);
       break;
     case PROP_HEARTBEAT_TIMEOUT:
       g_value_set_uint (value, self->heartbeat_timeout);
@@ -338,7 +241,7 @@ mpaio_mpi_executor_get_property (GObject    *object,
       g_value_set_boolean (value, self->launched);
       break;
     case PROP_MAX_WORKERS:
-      g_value_set_uint (value, self->max_workers);
+      g_value_set_uint (value, self->dispatch.max_workers);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -378,10 +281,10 @@ mpaio_mpi_executor_set_property (GObject      *object,
       self->hostfile = g_value_dup_string (value);
       break;
     case PROP_MAX_RETRIES:
-      set_uint (self, &self->max_retries, value, prop_id);
+      set_uint (self, &self->dispatch.max_retries, value, prop_id);
       break;
     case PROP_CHUNK_TIMEOUT:
-      set_uint (self, &self->chunk_timeout, value, prop_id);
+      set_uint (self, &self->dispatch.chunk_timeout, value, prop_id);
       break;
     case PROP_HEARTBEAT_TIMEOUT:
       set_uint (self, &self->heartbeat_timeout, value, prop_id);
@@ -394,7 +297,8 @@ mpaio_mpi_executor_set_property (GObject      *object,
         }
       break;
     case PROP_MAX_WORKERS:
-      self->max_workers = g_value_get_uint (value);
+      if (g_value_get_uint (value) > 0)
+        self->dispatch.max_workers = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -492,15 +396,12 @@ mpaio_mpi_executor_class_init (MpaioMpiExecutorClass *klass)
 static void
 mpaio_mpi_executor_init (MpaioMpiExecutor *self)
 {
-  self->context = g_main_context_ref_thread_default ();
-  self->max_workers = g_get_num_processors ();
+  mpaio_executor_base_init (&self->base, G_OBJECT (self), &messages);
+  mpaio_dispatch_init (&self->dispatch, &self->base, &mpaio_mpi_transport, self);
   self->launched = mpaio_mpi_get_role () == MPAIO_MPI_ROLE_ROOT;
-  self->ranks = g_hash_table_new_full (NULL, NULL, NULL, mpaio_mpi_rank_free);
-  self->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) mpaio_run_unref);
-  self->run_bindings = g_hash_table_new_full (NULL, NULL, NULL, mpaio_mpi_run_bindings_free);
-  self->stopped_pids = g_array_new (FALSE, FALSE, sizeof (int));
+  self->next_world_rank = 1;
+  self->ranks = g_hash_table_new (NULL, NULL);
   self->boot_id = mpaio_mpi_boot_id ();
-  g_queue_init (&self->shutdown_tasks);
 }
 
 /**
@@ -599,7 +500,7 @@ mpaio_mpi_executor_dup_worker_pids (MpaioMpiExecutor *self,
 
   g_hash_table_iter_init (&iter, self->ranks);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rank))
-    if (rank->state == RANK_READY)
+    if (rank->pid > 0 && !rank->gone)
       {
         int pid = rank->pid;
 

@@ -4,6 +4,7 @@
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-mpi-protocol-private.h"
+#include "mpaio-mpi-transport-private.h"
 
 static const GVariantType *
 body_type (int tag)
@@ -14,6 +15,10 @@ body_type (int tag)
       return G_VARIANT_TYPE ("(usts)");
     case MPAIO_MPI_TAG_MEMORY:
       return G_VARIANT_TYPE ("(ttbttt)");
+    case MPAIO_MPI_TAG_FAILED:
+      return G_VARIANT_TYPE ("(s)");
+    case MPAIO_MESSAGE_HELLO:
+    case MPAIO_MESSAGE_FORGET_MEMORY:
     case MPAIO_MESSAGE_WORKER:
     case MPAIO_MESSAGE_BIND:
     case MPAIO_MESSAGE_UNBIND:
@@ -26,12 +31,16 @@ body_type (int tag)
     }
 }
 
-GBytes *
-mpaio_mpi_encode (GVariant *body)
+/* Sends a message: @body (floating, taken) serialized, @tag its kind. */
+void
+mpaio_mpi_send_body (guint     endpoint,
+                     int       tag,
+                     GVariant *body)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (body);
+  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (owned);
 
-  return g_variant_get_data_as_bytes (owned);
+  mpaio_mpi_send (endpoint, tag, bytes);
 }
 
 /* Everything a peer sends is untrusted: an unknown tag, or a body not of

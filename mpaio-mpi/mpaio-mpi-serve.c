@@ -89,30 +89,16 @@ binding_free (gpointer data)
 }
 
 static void
-server_send (Server   *server,
-             int       tag,
-             GVariant *body)
-{
-  g_autoptr(GBytes) bytes = mpaio_mpi_encode (body);
-
-  mpaio_mpi_send (server->endpoint, tag, bytes);
-}
-
-static void
 server_flush (Server *server)
 {
-  GVariant *ids;
-
   if (server->results->len == 0)
     return;
 
-  ids = g_variant_new_fixed_array (G_VARIANT_TYPE ("(ut)"), server->result_ids->data,
-                                   server->result_ids->len, sizeof (MpaioResultId));
-  server_send (server, MPAIO_MESSAGE_RESULT,
-               g_variant_new ("(t@a(ut)@av)", server->busy_usec, ids,
-                              g_variant_new_array (G_VARIANT_TYPE_VARIANT,
-                                                   (GVariant **) server->results->pdata,
-                                                   server->results->len)));
+  mpaio_mpi_send_body (server->endpoint, MPAIO_MESSAGE_RESULT,
+               mpaio_wire_result_build (server->busy_usec,
+                                        (const MpaioResultId *) server->result_ids->data,
+                                        (GVariant * const *) server->results->pdata,
+                                        server->results->len));
   g_array_set_size (server->result_ids, 0);
   g_ptr_array_set_size (server->results, 0);
   server->busy_usec = 0;
@@ -131,7 +117,7 @@ server_add_result (Server   *server,
     server->oldest_result = g_get_monotonic_time ();
 
   g_array_append_val (server->result_ids, id);
-  g_ptr_array_add (server->results, g_variant_ref_sink (g_variant_new_variant (result)));
+  g_ptr_array_add (server->results, g_variant_ref (result));
   server->busy_usec += busy_usec;
 
   if (server->results->len >= MAX_PENDING_RESULTS ||
@@ -145,10 +131,12 @@ server_send_error (Server       *server,
                    guint64       chunk,
                    const GError *error)
 {
+  MpaioWireError body = {
+    binding_id, chunk, g_quark_to_string (error->domain), error->code, error->message
+  };
+
   server_flush (server);
-  server_send (server, MPAIO_MESSAGE_ERROR,
-               g_variant_new ("(utsis)", binding_id, chunk, g_quark_to_string (error->domain),
-                              error->code, error->message));
+  mpaio_mpi_send_body (server->endpoint, MPAIO_MESSAGE_ERROR, mpaio_wire_error_build (&body));
 }
 
 /* A memory on the caller's node is the caller's own: its fd, reopened
@@ -204,18 +192,23 @@ server_add_memory (Server    *server,
   return TRUE;
 }
 
-static void
-server_add_worker (Server   *server,
-                   GVariant *body)
+static gboolean
+server_add_worker (Server    *server,
+                   GVariant  *body,
+                   GError   **error)
 {
-  g_autoptr(GVariant) spec = NULL;
-  Binding *entry = g_new0 (Binding, 1);
-  guint32 id;
+  MpaioWireWorker worker = { 0 };
+  Binding *entry;
+
+  if (!mpaio_wire_worker_parse (body, &worker, error))
+    return FALSE;
 
   /* A worker that cannot be built answers every chunk with the reason. */
-  g_variant_get (body, "(u@(sa{sv}))", &id, &spec);
-  entry->worker = mpaio_worker_new_from_spec (spec, &entry->error);
-  g_hash_table_replace (server->workers, GUINT_TO_POINTER (id), entry);
+  entry = g_new0 (Binding, 1);
+  entry->worker = mpaio_worker_new_from_spec (worker.spec, &entry->error);
+  g_hash_table_replace (server->workers, GUINT_TO_POINTER (worker.id), entry);
+  mpaio_wire_worker_clear (&worker);
+  return TRUE;
 }
 
 static gboolean
@@ -223,32 +216,30 @@ server_bind (Server    *server,
              GVariant  *body,
              GError   **error)
 {
+  MpaioWireBind bind = { 0 };
   Binding *binding, *entry;
-  guint32 id, worker_id;
-  guint64 memory_id, offset, element_size, output_id, output_element_size;
-  const char *dtype;
 
-  g_variant_get (body, "(uuttt&stt)", &id, &worker_id, &memory_id, &offset, &element_size, &dtype,
-                 &output_id, &output_element_size);
+  if (!mpaio_wire_bind_parse (body, &bind, error))
+    return FALSE;
 
-  entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (worker_id));
+  entry = g_hash_table_lookup (server->workers, GUINT_TO_POINTER (bind.worker_id));
   binding = g_new0 (Binding, 1);
-  binding->memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (memory_id));
-  if (entry == NULL || binding->memory == NULL || output_id != 0)
+  binding->memory = g_hash_table_lookup (server->memories, GSIZE_TO_POINTER (bind.memory_id));
+  if (entry == NULL || binding->memory == NULL || bind.output_id != 0)
     {
       binding_free (binding);
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
                    _("The caller bound worker %u to memory %" PRIu64 ", which it never sent"),
-                   worker_id, memory_id);
+                   bind.worker_id, bind.memory_id);
       return FALSE;
     }
 
   binding->worker = entry->worker != NULL ? g_object_ref (entry->worker) : NULL;
   binding->error = entry->error != NULL ? g_error_copy (entry->error) : NULL;
-  binding->offset = offset;
-  binding->element_size = element_size;
-  binding->dtype = g_strdup (dtype);
-  g_hash_table_replace (server->bindings, GUINT_TO_POINTER (id), binding);
+  binding->offset = bind.offset;
+  binding->element_size = bind.element_size;
+  binding->dtype = g_strdup (bind.dtype);
+  g_hash_table_replace (server->bindings, GUINT_TO_POINTER (bind.binding_id), binding);
   return TRUE;
 }
 
@@ -336,15 +327,14 @@ server_process (Server    *server,
                 GVariant  *body,
                 GError   **error)
 {
-  g_autoptr(GVariant) entries = NULL;
-  const guint64 *ranges;
+  MpaioWireProcess process = { 0 };
   guint32 binding_id;
   Binding *binding;
-  gsize n_entries;
 
-  g_variant_get (body, "(u@a(ttt))", &binding_id, &entries);
-  ranges = g_variant_get_fixed_array (entries, &n_entries, sizeof (guint64) * 3);
+  if (!mpaio_wire_process_parse (body, &process, error))
+    return FALSE;
 
+  binding_id = process.binding_id;
   if (!(binding = g_hash_table_lookup (server->bindings, GUINT_TO_POINTER (binding_id))))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
@@ -352,11 +342,12 @@ server_process (Server    *server,
       return FALSE;
     }
 
-  for (gsize i = 0; i < n_entries; i++)
+  for (gsize i = 0; i < process.n_ranges; i++)
     {
       g_autoptr(GError) chunk_error = NULL;
       g_autoptr(GVariant) result = NULL;
-      guint64 index = ranges[3 * i], start = ranges[3 * i + 1], end = ranges[3 * i + 2];
+      guint64 index = process.ranges[i].chunk;
+      guint64 start = process.ranges[i].start, end = process.ranges[i].end;
       gint64 begin;
 
       if (binding->memory->mirror && start <= end &&
@@ -381,6 +372,7 @@ server_handle (Server         *server,
                GError        **error)
 {
   g_autoptr(GVariant) body = NULL;
+  guint64 memory_id;
   guint32 id;
 
   if (!(body = mpaio_mpi_decode (event->tag, event->bytes, error)))
@@ -391,12 +383,17 @@ server_handle (Server         *server,
     case MPAIO_MPI_TAG_MEMORY:
       return server_add_memory (server, body, error);
     case MPAIO_MESSAGE_WORKER:
-      server_add_worker (server, body);
+      return server_add_worker (server, body, error);
+    case MPAIO_MESSAGE_FORGET_MEMORY:
+      if (!mpaio_wire_forget_memory_parse (body, &memory_id, error))
+        return FALSE;
+      g_hash_table_remove (server->memories, GSIZE_TO_POINTER (memory_id));
       return TRUE;
     case MPAIO_MESSAGE_BIND:
       return server_bind (server, body, error);
     case MPAIO_MESSAGE_UNBIND:
-      g_variant_get (body, "(u)", &id);
+      if (!mpaio_wire_unbind_parse (body, &id, error))
+        return FALSE;
       g_hash_table_remove (server->bindings, GUINT_TO_POINTER (id));
       g_hash_table_remove (server->workers, GUINT_TO_POINTER (id));
       return TRUE;
@@ -453,9 +450,11 @@ server_hello (Server *server)
 {
   g_autofree char *boot_id = mpaio_mpi_boot_id ();
 
-  server_send (server, MPAIO_MPI_TAG_HELLO,
+  mpaio_mpi_send_body (server->endpoint, MPAIO_MPI_TAG_HELLO,
                g_variant_new ("(usts)", MPAIO_MPI_PROTOCOL_VERSION, g_get_host_name (),
                               (guint64) getpid (), boot_id));
+  mpaio_mpi_send_body (server->endpoint, MPAIO_MESSAGE_HELLO,
+               mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, getpid () }));
 }
 
 /**
@@ -501,7 +500,8 @@ mpaio_mpi_serve (GError **error)
   server_hello (&server);
   ok = server_loop (&server, error);
   if (!ok)
-    server_send_error (&server, 0, 0, *error);
+    mpaio_mpi_send_body (server.endpoint, MPAIO_MPI_TAG_FAILED,
+                         g_variant_new ("(s)", (*error)->message));
   else
     server_flush (&server);
 

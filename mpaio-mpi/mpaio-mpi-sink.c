@@ -34,6 +34,7 @@ on_sink_wake (gpointer user_data)
 {
   MpaioMpiSink *sink = user_data;
   MpaioMpiEvent *event;
+  gboolean handled = FALSE;
 
   g_source_set_ready_time (sink->source, -1);
   g_atomic_int_set (&sink->wake_pending, FALSE);
@@ -42,7 +43,12 @@ on_sink_wake (gpointer user_data)
     {
       sink->func (event, sink->user_data);
       mpaio_mpi_event_free (event);
+      handled = TRUE;
     }
+
+  /* And once more, with no event, at the end of the batch. */
+  if (handled && !g_atomic_int_get (&sink->closed))
+    sink->func (NULL, sink->user_data);
 
   return G_SOURCE_CONTINUE;
 }
