@@ -19,6 +19,8 @@
 #define FINALIZE_WAIT_USEC (5 * G_USEC_PER_SEC)
 /* Messages taken from one endpoint in one round, so that none starves. */
 #define MAX_RECEIVES_PER_ROUND 64
+/* How long spawning waits after an endpoint was given up. */
+#define SPAWN_QUIET_USEC (500 * 1000)
 
 
 typedef enum
@@ -67,6 +69,7 @@ typedef struct
   GArray      *request_endpoints;   /* guint */
   GError      *init_error;
   gint         next_endpoint;       /* atomic */
+  gint64       last_abandon;
 
   GMutex       lock;
   GCond        finalized_cond;
@@ -197,7 +200,14 @@ do_spawn (Command *command)
   MPI_Comm comm = MPI_COMM_NULL;
   char **args = command->argv[1] != NULL ? command->argv + 1 : MPI_ARGV_NULL;
   int errcode = MPI_SUCCESS;
+  gint64 quiet = transport.last_abandon + SPAWN_QUIET_USEC - g_get_monotonic_time ();
   int rc;
+
+  /* Spawning right after a spawned worker was given up (it died) hung now
+   * and then in MPI_Comm_spawn's connect, waiting for the new worker: Open
+   * MPI gets a moment to clean up the dead one first. */
+  if (quiet > 0)
+    g_usleep (quiet);
 
   rc = MPI_Comm_spawn (command->argv[0], args, 1, info, 0, MPI_COMM_SELF, &comm, &errcode);
   if (info != MPI_INFO_NULL)
@@ -310,6 +320,7 @@ run_command (Command *command)
       break;
     case COMMAND_ABANDON:
       g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+      transport.last_abandon = g_get_monotonic_time ();
       break;
     case COMMAND_FINALIZE:
     default:
