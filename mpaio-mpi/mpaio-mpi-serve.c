@@ -395,7 +395,6 @@ server_handle (Server         *server,
       if (!mpaio_wire_unbind_parse (body, &id, error))
         return FALSE;
       g_hash_table_remove (server->bindings, GUINT_TO_POINTER (id));
-      g_hash_table_remove (server->workers, GUINT_TO_POINTER (id));
       return TRUE;
     case MPAIO_MESSAGE_PROCESS:
       return server_process (server, body, error);

@@ -47,16 +47,13 @@ shutdown_sync (MpaioExecutor *executor)
   g_assert_no_error (error);
 }
 
-/* Sums 1..N_VALUES and checks every chunk came once; then shuts the
- * executor down and checks its workers are gone. */
+/* Sums 1..N_VALUES and checks every chunk came once. */
 static void
-check_sum_and_shutdown (MpaioMpiExecutor *executor)
+check_sum (MpaioMpiExecutor *executor)
 {
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree int *pids = NULL;
-  guint n_pids;
 
   orchestrator = test_make_sum_run (MPAIO_EXECUTOR (executor), N_VALUES, CHUNK_SIZE, &worker);
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
@@ -64,6 +61,16 @@ check_sum_and_shutdown (MpaioMpiExecutor *executor)
   g_assert_cmpint (worker->total, ==, test_sum_1_to_n (N_VALUES));
   g_assert_cmpuint (worker->n_callbacks, ==, N_VALUES / CHUNK_SIZE);
   g_assert_cmpuint (g_hash_table_size (worker->seen_chunks), ==, N_VALUES / CHUNK_SIZE);
+}
+
+/* The same, then shuts the executor down and checks its workers are gone. */
+static void
+check_sum_and_shutdown (MpaioMpiExecutor *executor)
+{
+  g_autofree int *pids = NULL;
+  guint n_pids;
+
+  check_sum (executor);
 
   pids = mpaio_mpi_executor_dup_worker_pids (executor, &n_pids);
   g_assert_cmpuint (n_pids, >=, 1);
@@ -78,6 +85,17 @@ test_spawned (void)
 
   g_assert_false (mpaio_mpi_executor_get_launched (executor));
   g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (executor)), ==, 2);
+  check_sum_and_shutdown (executor);
+}
+
+/* Workers are kept between runs, and know the worker type they were sent
+ * for the first one. */
+static void
+test_two_runs (void)
+{
+  g_autoptr(MpaioMpiExecutor) executor = make_executor (2);
+
+  check_sum (executor);
   check_sum_and_shutdown (executor);
 }
 
@@ -251,6 +269,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/mpaio/mpi/spawned", test_spawned);
+  g_test_add_func ("/mpaio/mpi/two-runs", test_two_runs);
   g_test_add_func ("/mpaio/mpi/spawned-sends-bytes", test_spawned_sends_bytes);
   g_test_add_func ("/mpaio/mpi/explicit-argv", test_explicit_argv);
   g_test_add_func ("/mpaio/mpi/worker-error", test_worker_error);
