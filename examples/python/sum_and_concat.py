@@ -16,7 +16,8 @@ From a build directory `build` of the source tree:
 
 By default the workers are this script again. With --worker-program they run
 worker.py, next to this file, instead: the way for notebooks and interactive
-shells, which cannot be started again.
+shells, which cannot be started again. With --executor mpi they are MPI
+ranks (docs/cluster.md).
 """
 
 import argparse
