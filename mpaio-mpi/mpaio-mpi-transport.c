@@ -4,11 +4,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mpi.h>
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-mpi-protocol-private.h"
 #include "mpaio-mpi-transport-private.h"
 
 /* The backoff between polls when nothing happens, in microseconds: the
@@ -26,6 +28,7 @@
 typedef enum
 {
   COMMAND_SPAWN,
+  COMMAND_SPAWNED,                  /* from the spawner: add the endpoint */
   COMMAND_CONNECT_RANK,
   COMMAND_CONNECT_PARENT,
   COMMAND_SEND,
@@ -45,6 +48,7 @@ typedef struct
   int           tag;
   GBytes       *bytes;
   guint         heartbeat_ms;
+  MPI_Comm      comm;               /* COMMAND_SPAWNED */
 } Command;
 
 /* Only the MPI thread touches endpoints and requests. */
@@ -69,7 +73,9 @@ typedef struct
   GArray      *request_endpoints;   /* guint */
   GError      *init_error;
   gint         next_endpoint;       /* atomic */
-  gint64       last_abandon;
+  gint64       last_abandon;       /* under lock */
+  GThreadPool *spawner;             /* with MPI_THREAD_MULTIPLE */
+  GHashTable  *abandoned;           /* endpoint ids given up, for late spawns */
 
   GMutex       lock;
   GCond        finalized_cond;
@@ -78,6 +84,12 @@ typedef struct
 } Transport;
 
 static Transport transport;
+
+static void block_sigpipe (void);
+static void command_free  (Command  *command);
+static void send_bytes    (Endpoint *endpoint,
+                           int       tag,
+                           GBytes   *bytes);
 
 static int
 env_int (const char *const *names,
@@ -192,20 +204,27 @@ spawn_info (Command *command)
 }
 
 /* One spawn per worker: with recovery on, a worker that dies takes only
- * its own job down. MPI_Comm_spawn blocks this thread for its duration. */
+ * its own job down. MPI_Comm_spawn blocks: it runs on a thread of its own
+ * (the spawner) when MPI allows it, so that a spawn that hangs, as Open
+ * MPI's did now and then after a worker died, holds neither the other
+ * workers' messages nor the caller. The endpoint is added on the MPI
+ * thread. */
 static void
-do_spawn (Command *command)
+spawn (Command *command)
 {
   MPI_Info info = spawn_info (command);
   MPI_Comm comm = MPI_COMM_NULL;
   char **args = command->argv[1] != NULL ? command->argv + 1 : MPI_ARGV_NULL;
   int errcode = MPI_SUCCESS;
-  gint64 quiet = transport.last_abandon + SPAWN_QUIET_USEC - g_get_monotonic_time ();
+  gint64 quiet;
+  Command *spawned;
   int rc;
 
-  /* Spawning right after a spawned worker was given up (it died) hung now
-   * and then in MPI_Comm_spawn's connect, waiting for the new worker: Open
-   * MPI gets a moment to clean up the dead one first. */
+  /* Spawning right after a spawned worker was given up (it died) hung more
+   * often: Open MPI gets a moment to clean up the dead one first. */
+  g_mutex_lock (&transport.lock);
+  quiet = transport.last_abandon + SPAWN_QUIET_USEC - g_get_monotonic_time ();
+  g_mutex_unlock (&transport.lock);
   if (quiet > 0)
     g_usleep (quiet);
 
@@ -225,7 +244,55 @@ do_spawn (Command *command)
     }
 
   MPI_Comm_set_errhandler (comm, MPI_ERRORS_RETURN);
-  endpoint_add (command->endpoint, command->sink, comm, 0);
+  spawned = g_new0 (Command, 1);
+  spawned->kind = COMMAND_SPAWNED;
+  spawned->endpoint = command->endpoint;
+  spawned->sink = g_steal_pointer (&command->sink);
+  spawned->comm = comm;
+  g_async_queue_push (transport.commands, spawned);
+}
+
+static void
+spawner_main (gpointer data,
+              gpointer user_data)
+{
+  block_sigpipe ();
+  spawn (data);
+  command_free (data);
+}
+
+/* Hands the spawn to the spawner, or does it here. */
+static void
+do_spawn (Command *command)
+{
+  Command *moved;
+
+  if (transport.spawner == NULL)
+    {
+      spawn (command);
+      return;
+    }
+
+  moved = g_memdup2 (command, sizeof *command);
+  memset (command, 0, sizeof *command);
+  command->kind = COMMAND_SPAWN;
+  g_thread_pool_push (transport.spawner, moved, NULL);
+}
+
+/* A worker given up before its spawn returned is told to go at once. */
+static void
+do_spawned (Command *command)
+{
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  Endpoint *endpoint;
+
+  endpoint_add (command->endpoint, command->sink, command->comm, 0);
+  if (!g_hash_table_remove (transport.abandoned, GUINT_TO_POINTER (command->endpoint)))
+    return;
+
+  endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+  send_bytes (endpoint, MPAIO_MPI_TAG_STOP, empty);
+  g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
 }
 
 static void
@@ -309,6 +376,9 @@ run_command (Command *command)
     case COMMAND_SPAWN:
       do_spawn (command);
       break;
+    case COMMAND_SPAWNED:
+      do_spawned (command);
+      break;
     case COMMAND_CONNECT_RANK:
       endpoint_add (command->endpoint, command->sink, MPI_COMM_WORLD, command->rank);
       break;
@@ -319,8 +389,11 @@ run_command (Command *command)
       do_send (command);
       break;
     case COMMAND_ABANDON:
-      g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+      if (!g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (command->endpoint)))
+        g_hash_table_add (transport.abandoned, GUINT_TO_POINTER (command->endpoint));
+      g_mutex_lock (&transport.lock);
       transport.last_abandon = g_get_monotonic_time ();
+      g_mutex_unlock (&transport.lock);
       break;
     case COMMAND_FINALIZE:
     default:
@@ -450,7 +523,7 @@ initialise (void)
   MPI_Initialized (&initialized);
   if (initialized)
     MPI_Query_thread (&provided);
-  else if ((rc = MPI_Init_thread (NULL, NULL, MPI_THREAD_FUNNELED, &provided)) != MPI_SUCCESS)
+  else if ((rc = MPI_Init_thread (NULL, NULL, MPI_THREAD_MULTIPLE, &provided)) != MPI_SUCCESS)
     {
       transport.init_error = g_error_new (MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
                                           _("MPI could not be initialised (error %d)"), rc);
@@ -468,6 +541,9 @@ initialise (void)
 
   MPI_Comm_set_errhandler (MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_set_errhandler (MPI_COMM_SELF, MPI_ERRORS_RETURN);
+
+  if (provided >= MPI_THREAD_MULTIPLE)
+    transport.spawner = g_thread_pool_new (spawner_main, NULL, 1, FALSE, NULL);
 }
 
 /* A write to a worker that died raises SIGPIPE in the thread that writes:
@@ -558,6 +634,7 @@ ensure_thread (void)
 
   transport.commands = g_async_queue_new_full ((GDestroyNotify) command_free);
   transport.endpoints = g_hash_table_new_full (NULL, NULL, NULL, endpoint_free);
+  transport.abandoned = g_hash_table_new (NULL, NULL);
   transport.requests = g_array_new (FALSE, FALSE, sizeof (MPI_Request));
   transport.request_bytes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   transport.request_endpoints = g_array_new (FALSE, FALSE, sizeof (guint));
