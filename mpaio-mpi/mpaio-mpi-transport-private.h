@@ -6,10 +6,11 @@
 G_BEGIN_DECLS
 
 /* The MPI transport: MPI lives on one thread of its own, started on first
- * use, which initialises it (MPI_THREAD_FUNNELED: no other thread ever
- * calls MPI), sets MPI_ERRORS_RETURN on every communicator, spawns, and
- * moves bytes. It polls with MPI_Improbe and MPI_Testsome and a backoff,
- * never a blocking call that spins. It knows endpoints (a peer process on a
+ * use, which initialises it (MPI_THREAD_MULTIPLE, for the spawner), sets
+ * MPI_ERRORS_RETURN on every communicator, and moves bytes. It polls with
+ * MPI_Improbe and MPI_Testsome and a backoff, never a blocking call that
+ * spins; MPI_Comm_spawn, which blocks, runs on a second thread, the
+ * spawner. No other thread calls MPI. It knows endpoints (a peer process on a
  * communicator), tags and bytes; nothing about runs or message bodies.
  *
  * Endpoint ids are handed out at once; what happens to an endpoint comes
