@@ -19,6 +19,9 @@
  * unless --chunks says otherwise); nobody knows its sum in advance, so the
  * caller checks the result. */
 #include <mpaio.h>
+#ifdef HAVE_MPI
+# include <mpaio-mpi.h>
+#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -297,8 +300,17 @@ make_executor (const char  *kind,
   if (g_strcmp0 (kind, "thread") == 0)
     return MPAIO_EXECUTOR (mpaio_thread_pool_new (n_workers));
 
+#ifdef HAVE_MPI
+  /* "mpi-sent": every chunk's bytes travel, as to ranks on other nodes. */
+  if (g_strcmp0 (kind, "mpi") == 0 || g_strcmp0 (kind, "mpi-sent") == 0)
+    return g_object_new (MPAIO_MPI_TYPE_EXECUTOR,
+                         "max-workers", n_workers > 0 ? n_workers : g_get_num_processors (),
+                         "local-mapping", g_strcmp0 (kind, "mpi") == 0,
+                         NULL);
+#endif
+
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "Unknown executor “%s”; use process or thread", kind);
+               "Unknown executor “%s”; use process, thread, mpi or mpi-sent", kind);
   return NULL;
 }
 
@@ -389,7 +401,7 @@ parse_options (Options   *options,
   const GOptionEntry entries[] = {
     { "workload", 0, 0, G_OPTION_ARG_STRING, &options->workload, "startup, small, sum or mix", "W" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &options->n_workers, "Number of workers (default: one per processor)", "N" },
-    { "executor", 0, 0, G_OPTION_ARG_STRING, &options->executor, "process (default) or thread", "E" },
+    { "executor", 0, 0, G_OPTION_ARG_STRING, &options->executor, "process (default), thread, mpi or mpi-sent", "E" },
     { "runs", 0, 0, G_OPTION_ARG_INT, &options->n_runs, "Runs on the same pool and memory, one line each (default: 1)", "N" },
     { "pause", 0, 0, G_OPTION_ARG_INT, &options->pause_ms, "Milliseconds the pool stays idle between runs, not timed (default: 0)", "MS" },
     { "elements", 0, 0, G_OPTION_ARG_INT64, &options->n_elements, "Sum 1..N instead of the workload's array", "N" },
@@ -523,6 +535,9 @@ main (int   argc,
 
   g_type_ensure (BENCH_TYPE_WORKER);
   mpaio_serve_if_worker ();
+#ifdef HAVE_MPI
+  mpaio_mpi_serve_if_worker ();
+#endif
 
   if (!parse_options (&options, &argc, &argv, &error) ||
       (options.file == NULL && !resolve_workload (&options, &workload, &error)))

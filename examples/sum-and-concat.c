@@ -11,6 +11,9 @@
  * order from the chunk indices.
  */
 #include <mpaio.h>
+#ifdef HAVE_MPI
+# include <mpaio-mpi.h>
+#endif
 
 #include <string.h>
 
@@ -194,6 +197,29 @@ make_strings (GError **error)
   return mpaio_shared_memory_new_from_bytes (bytes, error);
 }
 
+/* --executor=mpi runs the same workers on MPI ranks (docs/cluster.md). */
+static MpaioExecutor *
+make_executor (const char  *name,
+               int          n_workers,
+               GError     **error)
+{
+  g_autoptr(MpaioProcessPool) pool = NULL;
+
+#ifdef HAVE_MPI
+  if (g_strcmp0 (name, "mpi") == 0)
+    return MPAIO_EXECUTOR (mpaio_mpi_executor_new (MAX (n_workers, 0)));
+#endif
+  if (name != NULL && !g_str_equal (name, "process"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown or unavailable executor “%s”", name);
+      return NULL;
+    }
+
+  pool = mpaio_process_pool_new (MAX (n_workers, 0));
+  return MPAIO_EXECUTOR (g_steal_pointer (&pool));
+}
+
 typedef struct
 {
   GMainLoop *loop;
@@ -218,7 +244,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(MpaioSharedMemory) ints = NULL;
   g_autoptr(MpaioSharedMemory) strings = NULL;
-  g_autoptr(MpaioProcessPool) pool = NULL;
+  g_autoptr(MpaioExecutor) pool = NULL;
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
   g_autoptr(MpaioDataIterator) int_iterator = NULL;
   g_autoptr(MpaioDataIterator) string_iterator = NULL;
@@ -227,11 +253,13 @@ main (int   argc,
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *executor = NULL;
   int n_workers = 0;
   Wait wait = { NULL, NULL };
   gint64 begin;
   const GOptionEntry entries[] = {
     { "workers", 'w', 0, G_OPTION_ARG_INT, &n_workers, "Number of worker processes (default: one per processor)", "N" },
+    { "executor", 'e', 0, G_OPTION_ARG_STRING, &executor, "process (the default) or mpi", "NAME" },
     { NULL }
   };
 
@@ -239,6 +267,9 @@ main (int   argc,
   g_type_ensure (EXAMPLE_TYPE_ADD_INT);
   g_type_ensure (EXAMPLE_TYPE_CONCAT_STR);
   mpaio_serve_if_worker ();
+#ifdef HAVE_MPI
+  mpaio_mpi_serve_if_worker ();
+#endif
 
   context = g_option_context_new ("- sum 1..100,000,000 and concatenate foo_0..foo_99 in parallel");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -252,8 +283,12 @@ main (int   argc,
 
   begin = g_get_monotonic_time ();
 
-  pool = mpaio_process_pool_new (MAX (n_workers, 0));
-  n_workers = mpaio_executor_get_max_workers (MPAIO_EXECUTOR (pool));
+  if (!(pool = make_executor (executor, n_workers, &error)))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  n_workers = mpaio_executor_get_max_workers (pool);
 
   if (!(int_iterator = mpaio_data_iterator_new_for_dtype (ints, "<i8", N_INTS,
                                                           (N_INTS + n_workers - 1) / n_workers,

@@ -3,9 +3,13 @@
 
 #include <glib.h>
 
+#include "mpaio-internal-private.h"
+
 G_BEGIN_DECLS
 
+MPAIO_INTERNAL
 const char *mpaio_gettext  (const char *msgid) G_GNUC_FORMAT (1);
+MPAIO_INTERNAL
 const char *mpaio_ngettext (const char *msgid,
                             const char *msgid_plural,
                             gulong      n) G_GNUC_FORMAT (1) G_GNUC_FORMAT (2);

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "mpaio-internal-private.h"
 #include "mpaio-wire-private.h"
 
 G_BEGIN_DECLS
@@ -60,5 +61,8 @@ void                mpaio_worker_process_close      (MpaioWorkerProcess *self);
 void                mpaio_worker_process_kill       (MpaioWorkerProcess *self);
 char               *mpaio_worker_process_describe_exit   (MpaioWorkerProcess *self);
 char               *mpaio_worker_process_describe_stderr (MpaioWorkerProcess *self);
+
+MPAIO_INTERNAL
+char              **mpaio_current_command_line      (GError            **error);
 
 G_END_DECLS

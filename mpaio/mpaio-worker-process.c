@@ -408,9 +408,11 @@ child_setup (gpointer user_data)
     _exit (127);
 }
 
-/* The program again, with its own command line. */
-static char **
-current_command_line (GError **error)
+/* The program again, with its own command line: /proc/self/exe is the
+ * program (the interpreter, for a script), not what started it. The MPI
+ * executor's spawned workers run this too. */
+char **
+mpaio_current_command_line (GError **error)
 {
   g_autofree char *exe = NULL;
   g_autofree char *cmdline = NULL;
@@ -500,7 +502,7 @@ mpaio_worker_process_spawn (const char * const                *argv,
   const char *identifier;
   int fds[2];
 
-  if (argv == NULL && (argv = (const char * const *) (rerun_argv = current_command_line (error))) == NULL)
+  if (argv == NULL && (argv = (const char * const *) (rerun_argv = mpaio_current_command_line (error))) == NULL)
     return NULL;
 
   if (!make_channel (fds, error))

@@ -9,7 +9,7 @@ from pathlib import Path
 root = Path(sys.argv[1])
 listed = {line.strip() for line in (root / 'po' / 'POTFILES.in').read_text().splitlines()
           if line.strip() and not line.startswith('#')}
-missing = [str(path.relative_to(root)) for path in sorted((root / 'mpaio').glob('*.c'))
+missing = [str(path.relative_to(root)) for path in sorted([*(root / 'mpaio').glob('*.c'), *(root / 'mpaio-mpi').glob('*.c')])
            if re.search(r'\b(_|NG_)\s*\(\s*"', path.read_text())
            and str(path.relative_to(root)) not in listed]
 stale = [name for name in sorted(listed) if not (root / name).exists()]

@@ -83,14 +83,18 @@ test_sum_worker_process (MpaioWorker  *worker,
         raise (SIGKILL);
     }
 
-  /* Blocks the first time any worker gets here: the file says it did. */
+  /* Blocks the first time any worker gets here: the file says it did, and
+   * which process it is. */
   if (self->block_once_file != NULL && index == 0)
     {
       int fd = open (self->block_once_file, O_CREAT | O_EXCL | O_WRONLY, 0600);
 
       if (fd >= 0)
-        for (;;)
-          pause ();
+        {
+          dprintf (fd, "%d\n", (int) getpid ());
+          for (;;)
+            pause ();
+        }
     }
 
   if (self->block_all)

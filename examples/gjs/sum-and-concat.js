@@ -19,6 +19,9 @@
 //
 //   GI_TYPELIB_PATH=build/mpaio LD_LIBRARY_PATH=build/mpaio \
 //       gjs -m examples/gjs/sum-and-concat.js [--workers N] [--ints N]
+//
+// With --executor mpi the workers are MPI ranks (docs/cluster.md): add
+// build/mpaio-mpi to both paths.
 
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
@@ -106,22 +109,33 @@ const ConcatStr = GObject.registerClass({
 if (Mpaio.is_worker_process())
     System.exit(Mpaio.serve() ? 0 : 1);
 
+// So does an MPI rank, where MpaioMpi is built (docs/cluster.md).
+const MpaioMpi = await import('gi://MpaioMpi?version=1').then(module => module.default, () => null);
+if (MpaioMpi?.is_worker_process())
+    System.exit(MpaioMpi.serve() ? 0 : 1);
+
 // The caller's side.
 
 Gio._promisify(Mpaio.Orchestrator.prototype, 'run_async', 'run_finish');
 
 function parseArguments(args) {
-    const options = {workers: 0, ints: 100_000_000};
+    const options = {workers: 0, ints: 100_000_000, executor: 'process'};
 
     for (let i = 0; i < args.length; i++) {
         const [name, inline] = args[i].split(/=(.*)/s);
-        const key = {'--workers': 'workers', '-w': 'workers', '--ints': 'ints'}[name];
-        const value = Number(inline ?? args[++i]);
+        const key = {'--workers': 'workers', '-w': 'workers', '--ints': 'ints',
+            '--executor': 'executor'}[name];
+        const text = inline ?? args[++i];
+        const value = key === 'executor' ? text : Number(text);
+        const valid = key === 'executor'
+            ? ['process', 'mpi'].includes(value) && (value !== 'mpi' || MpaioMpi)
+            : Number.isSafeInteger(value) && value >= (key === 'ints' ? 1 : 0);
 
-        if (!key || !Number.isSafeInteger(value) || value < (key === 'ints' ? 1 : 0)) {
-            printerr('Usage: gjs -m sum-and-concat.js [--workers N] [--ints N]\n' +
-                '  --workers N  number of worker processes (default: one per processor)\n' +
-                '  --ints N     sum 1..N (default: 100000000)');
+        if (!key || !valid) {
+            printerr('Usage: gjs -m sum-and-concat.js [--workers N] [--ints N] [--executor E]\n' +
+                '  --workers N   number of worker processes (default: one per processor)\n' +
+                '  --ints N      sum 1..N (default: 100000000)\n' +
+                '  --executor E  process (default), or mpi where MpaioMpi is built');
             System.exit(2);
         }
         options[key] = value;
@@ -173,7 +187,14 @@ const strings = makeStrings();
 
 const begin = GLib.get_monotonic_time();
 
-const pool = Mpaio.ProcessPool.new(options.workers);  // 0: one per processor
+function makePool() {
+    if (options.executor === 'mpi')
+        return MpaioMpi.Executor.new(options.workers);  // MPI ranks: docs/cluster.md
+    const pool = Mpaio.ProcessPool.new(options.workers);  // 0: one per processor
+    return pool;
+}
+
+const pool = makePool();
 const nWorkers = pool.get_max_workers();
 
 const intIterator = Mpaio.DataIterator.new_for_dtype(ints, '<i8', options.ints,

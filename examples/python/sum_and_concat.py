@@ -16,7 +16,8 @@ From a build directory `build` of the source tree:
 
 By default the workers are this script again. With --worker-program they run
 worker.py, next to this file, instead: the way for notebooks and interactive
-shells, which cannot be started again.
+shells, which cannot be started again. With --executor mpi they are MPI
+ranks (docs/cluster.md).
 """
 
 import argparse
@@ -74,6 +75,16 @@ class ConcatStr(GObject.Object, Mpaio.Worker):
         return ''.join(self.parts[i] for i in sorted(self.parts))
 
 
+def mpi_module():
+    """MpaioMpi, the MPI executor's library, or None where it is not built."""
+    try:
+        gi.require_version('MpaioMpi', '1')
+    except ValueError:
+        return None
+    from gi.repository import MpaioMpi
+    return MpaioMpi
+
+
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Sum 1..N and concatenate foo_0..foo_99 in parallel.')
@@ -83,6 +94,8 @@ def parse_args():
                         help='sum the integers 1..N (default: 100,000,000)')
     parser.add_argument('--worker-program', action='store_true',
                         help='run worker.py in the worker processes, not this script')
+    parser.add_argument('--executor', choices=['process', 'mpi'], default='process',
+                        help='a process pool (the default), or MPI ranks (docs/cluster.md)')
     return parser.parse_args()
 
 
@@ -97,7 +110,9 @@ def main():
 
     begin = time.perf_counter()
 
-    if args.worker_program:
+    if args.executor == 'mpi':
+        pool = mpi_module().Executor.new(max(args.workers, 0))
+    elif args.worker_program:
         worker_program = Path(__file__).with_name('worker.py')
         pool = Mpaio.ProcessPool.new_for_argv([sys.executable, str(worker_program)],
                                               max(args.workers, 0))
@@ -134,4 +149,6 @@ if __name__ == '__main__':
     # In a worker process started by the pool, this serves and exits; here it
     # returns at once. Nothing above this line does any work.
     Mpaio.serve_if_worker()
+    if mpi_module() is not None:
+        mpi_module().serve_if_worker()      # the same, for MPI ranks
     sys.exit(main())
