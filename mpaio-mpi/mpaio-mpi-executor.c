@@ -297,8 +297,7 @@ mpaio_mpi_executor_set_property (GObject      *object,
         }
       break;
     case PROP_MAX_WORKERS:
-      if (g_value_get_uint (value) > 0)
-        self->dispatch.max_workers = g_value_get_uint (value);
+      self->dispatch.max_workers = mpaio_executor_max_workers_for (g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -418,7 +417,7 @@ MpaioMpiExecutor *
 mpaio_mpi_executor_new (guint max_workers)
 {
   return g_object_new (MPAIO_MPI_TYPE_EXECUTOR,
-                       "max-workers", max_workers > 0 ? max_workers : g_get_num_processors (),
+                       "max-workers", max_workers,
                        NULL);
 }
 
@@ -440,7 +439,7 @@ mpaio_mpi_executor_new_for_argv (const char * const *argv,
 
   return g_object_new (MPAIO_MPI_TYPE_EXECUTOR,
                        "argv", argv,
-                       "max-workers", max_workers > 0 ? max_workers : g_get_num_processors (),
+                       "max-workers", max_workers,
                        NULL);
 }
 

@@ -168,6 +168,22 @@ test_output_refused (void)
   shutdown_sync (MPAIO_EXECUTOR (executor));
 }
 
+/* Made the way bindings make objects, it has one worker per processor, as
+ * the other executors do; 0 asks for the same. Nothing starts MPI here. */
+static void
+test_default_max_workers (void)
+{
+  g_autoptr(MpaioMpiExecutor) by_default = g_object_new (MPAIO_MPI_TYPE_EXECUTOR, NULL);
+  g_autoptr(MpaioMpiExecutor) zero = g_object_new (MPAIO_MPI_TYPE_EXECUTOR, "max-workers", 0, NULL);
+  g_autoptr(MpaioMpiExecutor) three = g_object_new (MPAIO_MPI_TYPE_EXECUTOR, "max-workers", 3, NULL);
+
+  g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (by_default)), ==,
+                    g_get_num_processors ());
+  g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (zero)), ==,
+                    g_get_num_processors ());
+  g_assert_cmpuint (mpaio_executor_get_max_workers (MPAIO_EXECUTOR (three)), ==, 3);
+}
+
 /* The pid in @marker, once the worker that blocked has written it. */
 static int
 blocked_pid (const char  *marker,
@@ -280,6 +296,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/mpaio/mpi/default-max-workers", test_default_max_workers);
   g_test_add_func ("/mpaio/mpi/spawned", test_spawned);
   g_test_add_func ("/mpaio/mpi/two-runs", test_two_runs);
   g_test_add_func ("/mpaio/mpi/spawned-sends-bytes", test_spawned_sends_bytes);
