@@ -704,11 +704,12 @@ on_shutdown_done (GObject      *object,
 void
 test_shutdown_sync (MpaioExecutor *executor)
 {
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
   gboolean done = FALSE;
 
   mpaio_executor_shutdown_async (executor, NULL, on_shutdown_done, &done);
   while (!done)
-    g_main_context_iteration (NULL, TRUE);
+    g_main_context_iteration (context, TRUE);
 }
 
 /* The explicit worker program built next to the tests. */
