@@ -408,30 +408,11 @@ worker_process_open_large (MpaioWorkerProcess *self,
 /* Workers' standard error goes to the caller's, which may be a pipe
  * nobody reads, or one whose reader is gone: it must neither block the
  * caller's main context nor kill it with SIGPIPE. So a pipe or terminal is
- * opened again, non-blocking, as a file description of its own (the
- * caller's fd 2 keeps its flags); a socket is written with send(). What it
- * does not take at once is dropped, and counted. */
-static int passthrough_fd = -1;
-static gboolean passthrough_is_socket;
+ * opened again, non-blocking, as a file description of its own, for each
+ * batch (the caller's fd 2 keeps its flags, and keeps no fd of ours); a
+ * socket is written with send(). What it does not take at once is
+ * dropped, and counted. */
 static gsize n_dropped;
-
-static gpointer
-open_passthrough (gpointer data)
-{
-  struct stat st;
-
-  if (fstat (STDERR_FILENO, &st) < 0)
-    return NULL;
-
-  if (S_ISSOCK (st.st_mode))
-    passthrough_is_socket = TRUE;
-  if (S_ISFIFO (st.st_mode) || S_ISCHR (st.st_mode))
-    passthrough_fd = open ("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  else
-    passthrough_fd = STDERR_FILENO;
-
-  return NULL;
-}
 
 /* write(), with SIGPIPE blocked on this thread and a SIGPIPE it raised
  * taken back, as GIO does. */
@@ -466,27 +447,42 @@ write_without_sigpipe (int         fd,
   return n;
 }
 
+static gssize
+pass_through_once (const char *data,
+                   gsize       size)
+{
+  mpaio_autofd fd = -1;
+  struct stat st;
+
+  if (fstat (STDERR_FILENO, &st) < 0)
+    return -1;
+
+  if (S_ISSOCK (st.st_mode))
+    return send (STDERR_FILENO, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+  if (!S_ISFIFO (st.st_mode) && !S_ISCHR (st.st_mode))
+    return write_without_sigpipe (STDERR_FILENO, data, size);
+
+  /* No reader at all: ENXIO. */
+  if ((fd = open ("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0)
+    return -1;
+
+  return write_without_sigpipe (fd, data, size);
+}
+
 static void
 pass_through (const char *data,
               gsize       size)
 {
-  static GOnce once = G_ONCE_INIT;
-  gssize n = -1;
-
-  g_once (&once, open_passthrough, NULL);
-
-  if (passthrough_is_socket)
-    n = send (STDERR_FILENO, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-  else if (passthrough_fd >= 0)
-    n = write_without_sigpipe (passthrough_fd, data, size);
+  gssize n = pass_through_once (data, size);
 
   if (n < (gssize) size)
     {
-      guint64 dropped = size - MAX (n, 0);
-      guint64 total = g_atomic_pointer_add (&n_dropped, dropped) + dropped;
+      gsize dropped = size - MAX (n, 0);
+      gsize total = (gsize) g_atomic_pointer_add (&n_dropped, dropped) + dropped;
 
-      g_debug ("Dropped %" G_GUINT64_FORMAT " bytes of workers' standard error that this "
-               "process's standard error did not take (%" G_GUINT64_FORMAT " so far)",
+      g_debug ("Dropped %" G_GSIZE_FORMAT " bytes of workers' standard error that this "
+               "process's standard error did not take (%" G_GSIZE_FORMAT " so far)",
                dropped, total);
     }
 }
@@ -495,7 +491,7 @@ pass_through (const char *data,
 guint64
 mpaio_worker_process_get_stderr_dropped (void)
 {
-  return (guint64) g_atomic_pointer_get (&n_dropped);
+  return (gsize) g_atomic_pointer_get (&n_dropped);
 }
 
 static void
