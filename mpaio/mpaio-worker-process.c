@@ -651,6 +651,7 @@ launch (const char * const  *argv,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *fd_string = g_strdup_printf ("%d", MPAIO_WORKER_CHANNEL_FD);
   g_autofree char *program = NULL;
+  g_autoptr(GString) reason = NULL;
   GSubprocess *subprocess;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -661,9 +662,12 @@ launch (const char * const  *argv,
   if ((subprocess = g_subprocess_launcher_spawnv (launcher, argv, &local_error)))
     return subprocess;
 
+  /* GLib's words quote the program too. */
   program = mpaio_ellipsize (argv[0]);
-  g_prefix_error (&local_error, _("Could not start the worker program “%s”: "), program);
-  g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED, local_error->message);
+  reason = g_string_new (local_error->message);
+  g_string_replace (reason, argv[0], program, 0);
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
+               _("Could not start the worker program “%s”: %s"), program, reason->str);
   return NULL;
 }
 

@@ -202,15 +202,6 @@ on_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gint64
-thread_cpu_usec (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /* 200 MiB of results arrive, in two messages of 100 MiB: validating them on
  * the main thread took about 2 s each. The main thread's CPU time says
  * where the work was done, whatever the load; the longest gap between a
@@ -233,10 +224,12 @@ test_large_results_off_main (void)
 
   ticks.last = g_get_monotonic_time ();
   timer = g_timeout_add (10, on_tick, &ticks);
-  cpu = thread_cpu_usec ();
+  cpu = test_thread_cpu_usec ();
   g_assert_true (run_big (pool, worker, 2, &error));
   g_assert_no_error (error);
-  cpu = thread_cpu_usec () - cpu;
+  cpu = test_thread_cpu_usec () - cpu;
+  /* A stall at the very end counts too. */
+  on_tick (&ticks);
   g_source_remove (timer);
 
   g_assert_cmpuint (worker->n_results, ==, 4);
@@ -285,6 +278,58 @@ test_channel_not_inherited (void)
   g_assert_cmpuint (worker->n_results, ==, 1);
   /* "0" and its nul. */
   g_assert_cmpuint (worker->n_bytes, ==, 2);
+}
+
+/* What a worker controls, cut before it reaches an error */
+
+static void
+test_worker_text_cut (void)
+{
+  g_autofree char *text = g_malloc (100 * 1000 + 1);
+  g_autoptr(GError) unknown = NULL;
+  g_autoptr(GError) known = NULL;
+  MpaioWireError body = { 1, 2, text, 3, text };
+
+  memset (text, 'w', 100 * 1000);
+  text[100 * 1000] = '\0';
+
+  /* An unknown domain of 100 KB, and a message of 100 KB. */
+  unknown = mpaio_wire_error_to_gerror (&body);
+  g_assert_error (unknown, MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED);
+  g_assert_cmpuint (strlen (unknown->message), <, 50 * 1024 + 200);
+  g_assert_nonnull (strstr (unknown->message, "bytes left out"));
+
+  body.domain = g_quark_to_string (G_IO_ERROR);
+  known = mpaio_wire_error_to_gerror (&body);
+  g_assert_error (known, G_IO_ERROR, 3);
+  g_assert_cmpuint (strlen (known->message), <, 50 * 1024);
+  g_assert_true (g_str_has_suffix (known->message, "www"));
+
+  /* A traceback's worth is kept whole. */
+  text[60 * 1000] = '\0';
+  g_clear_error (&known);
+  known = mpaio_wire_error_to_gerror (&body);
+  g_assert_cmpstr (known->message, ==, text);
+}
+
+static void
+test_long_program_cut (void)
+{
+  g_autofree char *program = g_malloc (100 * 1000 + 2);
+  const char *argv[] = { program, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioProcessPool) pool = NULL;
+  g_autoptr(TestBigWorker) worker = g_object_new (TEST_TYPE_BIG_WORKER, NULL);
+
+  program[0] = '/';
+  memset (program + 1, 'p', 100 * 1000);
+  program[100 * 1000 + 1] = '\0';
+  pool = mpaio_process_pool_new_for_argv (argv, 1);
+
+  g_assert_false (run_big (pool, worker, 1, &error));
+  g_assert_error (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED);
+  g_test_message ("%.400s", error->message);
+  g_assert_cmpuint (strlen (error->message), <, 1000);
 }
 
 /* Two pools on two threads */
@@ -427,6 +472,8 @@ main (int   argc,
   g_test_add_func ("/mpaio/receive/large-results-off-main", test_large_results_off_main);
   g_test_add_func ("/mpaio/receive/result-over-limit", test_result_over_limit);
   g_test_add_func ("/mpaio/receive/channel-not-inherited", test_channel_not_inherited);
+  g_test_add_func ("/mpaio/receive/worker-text-cut", test_worker_text_cut);
+  g_test_add_func ("/mpaio/receive/long-program-cut", test_long_program_cut);
   g_test_add_func ("/mpaio/receive/two-threads", test_two_threads);
   g_test_add_func ("/mpaio/receive/stderr-undrained", test_stderr_undrained);
   g_test_add_func ("/mpaio/receive/stderr-reader-gone", test_stderr_reader_gone);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -697,6 +698,17 @@ on_shutdown_done (GObject      *object,
 {
   g_assert_true (mpaio_executor_shutdown_finish (MPAIO_EXECUTOR (object), result, NULL));
   *(gboolean *) user_data = TRUE;
+}
+
+/* CPU time this thread has spent: what a test asserts where wall time
+ * would depend on the load. */
+gint64
+test_thread_cpu_usec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 /* Shuts @executor down, running the thread-default main context until it
