@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 
 #include <poll.h>
@@ -365,6 +366,21 @@ process_chunk (Server   *server,
   return result;
 }
 
+/* A result must fit in one message: the caller refuses larger ones. */
+static void
+result_too_large (GVariant **result,
+                  GError   **error)
+{
+  g_autofree char *size = g_format_size_full (g_variant_get_size (*result), G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *limit = g_format_size_full (MPAIO_WIRE_MAX_RESULT, G_FORMAT_SIZE_IEC_UNITS | G_FORMAT_SIZE_LONG_FORMAT);
+
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_RESULT,
+               _("The result is %s, over the limit of %s for a result from a worker process; "
+                 "split the input into smaller chunks, or write the results to an output "
+                 "memory (mpaio_orchestrator_add_with_output())"), size, limit);
+  g_clear_pointer (result, g_variant_unref);
+}
+
 /* Answers every chunk of the batch, in order: a result, or an error. */
 static gboolean
 server_process (Server    *server,
@@ -395,6 +411,8 @@ server_process (Server    *server,
 
       result = process_chunk (server, binding, range->chunk, range->start, range->end,
                               &chunk_error);
+      if (result != NULL && g_variant_get_size (result) > MPAIO_WIRE_MAX_RESULT)
+        result_too_large (&result, &chunk_error);
 
       if (result != NULL)
         {
@@ -588,8 +606,10 @@ take_channel (GError **error)
       return -1;
     }
 
-  /* Programs this worker starts are not workers. */
+  /* Programs this worker starts are not workers, and do not inherit its
+   * channel to the caller. */
   g_unsetenv (MPAIO_WORKER_ENV);
+  fcntl (fd, F_SETFD, fcntl (fd, F_GETFD) | FD_CLOEXEC);
   return fd;
 }
 

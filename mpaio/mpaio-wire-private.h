@@ -19,6 +19,11 @@ G_BEGIN_DECLS
 #define MPAIO_WIRE_MAX_INLINE (60 * 1024)
 /* The largest message a parent accepts from a worker process. */
 #define MPAIO_WIRE_MAX_MESSAGE ((gsize) 256 * 1024 * 1024)
+/* The largest result a worker sends: what fits in a message next to a
+ * batch of smaller ones. */
+#define MPAIO_WIRE_MAX_RESULT (MPAIO_WIRE_MAX_MESSAGE - 64 * 1024)
+/* A worker's error message longer than this is cut in the middle. */
+#define MPAIO_WIRE_MAX_ERROR_MESSAGE (64 * 1024)
 
 typedef enum
 {
@@ -243,6 +248,15 @@ gboolean        mpaio_wire_decode  (GBytes            *packet,
                                     MpaioMessage      *message,
                                     GError           **error);
 MPAIO_INTERNAL
+gboolean        mpaio_wire_decode_packet (GBytes      *packet,
+                                          const int   *fds,
+                                          guint        n_fds,
+                                          MpaioMessage *message,
+                                          GError     **error);
+MPAIO_INTERNAL
+gboolean        mpaio_wire_open_large (MpaioMessage   *message,
+                                       GError        **error);
+MPAIO_INTERNAL
 int             mpaio_wire_send    (int                socket_fd,
                                     GBytes            *packet,
                                     int                fd);
@@ -252,5 +266,10 @@ MpaioWireStatus mpaio_wire_receive (int                socket_fd,
                                     gboolean           blocking,
                                     MpaioMessage      *message,
                                     GError           **error);
+MPAIO_INTERNAL
+MpaioWireStatus mpaio_wire_receive_packet (int             socket_fd,
+                                           guint8         *buffer,
+                                           MpaioMessage   *message,
+                                           GError        **error);
 
 G_END_DECLS

@@ -84,14 +84,13 @@ collect_fds (struct msghdr *msg,
   return n_fds;
 }
 
-/* Receives and decodes one message. @buffer holds MPAIO_WIRE_MAX_INLINE
- * bytes. */
-MpaioWireStatus
-mpaio_wire_receive (int            socket_fd,
-                    guint8        *buffer,
-                    gboolean       blocking,
-                    MpaioMessage  *message,
-                    GError       **error)
+static MpaioWireStatus
+receive (int            socket_fd,
+         guint8        *buffer,
+         gboolean       blocking,
+         gboolean       open_large,
+         MpaioMessage  *message,
+         GError       **error)
 {
   union {
     struct cmsghdr align;
@@ -157,8 +156,32 @@ mpaio_wire_receive (int            socket_fd,
     }
 
   packet = g_bytes_new (buffer, n);
-  if (!mpaio_wire_decode (packet, fds, n_fds, message, error))
+  if (!(open_large ? mpaio_wire_decode : mpaio_wire_decode_packet) (packet, fds, n_fds,
+                                                                    message, error))
     return MPAIO_WIRE_FAILED;
 
   return MPAIO_WIRE_MESSAGE;
+}
+
+/* Receives and decodes one message. @buffer holds MPAIO_WIRE_MAX_INLINE
+ * bytes. */
+MpaioWireStatus
+mpaio_wire_receive (int            socket_fd,
+                    guint8        *buffer,
+                    gboolean       blocking,
+                    MpaioMessage  *message,
+                    GError       **error)
+{
+  return receive (socket_fd, buffer, blocking, TRUE, message, error);
+}
+
+/* Receives one message without blocking, as mpaio_wire_receive() does,
+ * but leaves a LARGE message closed, for mpaio_wire_open_large(). */
+MpaioWireStatus
+mpaio_wire_receive_packet (int            socket_fd,
+                           guint8        *buffer,
+                           MpaioMessage  *message,
+                           GError       **error)
+{
+  return receive (socket_fd, buffer, FALSE, FALSE, message, error);
 }

@@ -423,21 +423,47 @@ worker_error_domain (const char *domain)
   return g_quark_from_string (domain);
 }
 
+/* A worker's error message, whole up to MPAIO_WIRE_MAX_ERROR_MESSAGE bytes
+ * (a traceback fits); past that its start and its end, so that a worker
+ * cannot flood the caller's error messages. */
+static char *
+cap_worker_message (const char *message)
+{
+  gsize length = strlen (message);
+  const char *head_end, *tail;
+
+  if (length <= MPAIO_WIRE_MAX_ERROR_MESSAGE)
+    return g_utf8_make_valid (message, -1);
+
+  head_end = g_utf8_find_prev_char (message, message + MPAIO_WIRE_MAX_ERROR_MESSAGE / 2 + 1);
+  tail = g_utf8_find_next_char (message + length - MPAIO_WIRE_MAX_ERROR_MESSAGE / 4 - 1, NULL);
+  if (head_end == NULL || tail == NULL)
+    return g_strdup ("…");
+
+  return g_strdup_printf ("%.*s\n… (%zu bytes left out) …\n%s", (int) (head_end - message),
+                          message, (gsize) (tail - head_end), tail);
+}
+
 /* The error a worker reported, in the caller's terms: its own domain and
  * code when the caller knows (or may learn) the domain, else
  * MPAIO_ERROR_WORKER_FAILED naming it. */
 GError *
 mpaio_wire_error_to_gerror (const MpaioWireError *error_body)
 {
+  g_autofree char *message = cap_worker_message (error_body->message);
+  g_autofree char *domain = NULL;
   GQuark quark;
 
   (void) MPAIO_ERROR;
   quark = worker_error_domain (error_body->domain);
   if (quark == 0)
-    return g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)",
-                        error_body->message, error_body->domain, error_body->code);
+    {
+      domain = mpaio_ellipsize (error_body->domain);
+      return g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED, "%s (%s %d)",
+                          message, domain, error_body->code);
+    }
 
-  return g_error_new_literal (quark, error_body->code, error_body->message);
+  return g_error_new_literal (quark, error_body->code, message);
 }
 
 /* Only the wire makes LARGE messages; tests forge them with this. */
@@ -630,17 +656,49 @@ decode_envelope (GBytes        *packet,
   return TRUE;
 }
 
-/* Decodes a packet and the fds that came with it, treating both as
- * untrusted: every failure is a GError, never a crash. The fds are always
- * consumed: kept in @message or closed. */
+/* Opens a LARGE message that mpaio_wire_decode_packet() left closed:
+ * maps its memfd and decodes the message inside, in place of @message.
+ * Validating it costs about 20 ms per MiB, so a pool calls this away from
+ * its main context. On failure @message is cleared. */
 gboolean
-mpaio_wire_decode (GBytes        *packet,
-                   const int     *fds,
-                   guint          n_fds,
-                   MpaioMessage  *message,
-                   GError       **error)
+mpaio_wire_open_large (MpaioMessage  *message,
+                       GError       **error)
 {
   g_autoptr(GBytes) large = NULL;
+  mpaio_autofd fd = g_steal_fd (&message->fd);
+
+  g_return_val_if_fail (message->kind == MPAIO_MESSAGE_LARGE, FALSE);
+
+  large = map_large (fd, message->body, error);
+  mpaio_message_clear (message);
+  message->fd = -1;
+  if (large == NULL || !decode_envelope (large, message, error))
+    goto fail;
+
+  if (message->kind == MPAIO_MESSAGE_LARGE || message->kind == MPAIO_MESSAGE_MEMORY)
+    {
+      protocol_error (error, _("A large message wraps a message that cannot be large"));
+      goto fail;
+    }
+
+  return TRUE;
+
+fail:
+  mpaio_message_clear (message);
+  return FALSE;
+}
+
+/* Decodes a packet and the fds that came with it, treating both as
+ * untrusted: every failure is a GError, never a crash. The fds are always
+ * consumed: kept in @message or closed. A LARGE message is left closed,
+ * with its memfd, for mpaio_wire_open_large(). */
+gboolean
+mpaio_wire_decode_packet (GBytes        *packet,
+                          const int     *fds,
+                          guint          n_fds,
+                          MpaioMessage  *message,
+                          GError       **error)
+{
   mpaio_autofd fd = -1;
   gboolean ok = FALSE;
 
@@ -658,30 +716,12 @@ mpaio_wire_decode (GBytes        *packet,
   if (!decode_envelope (packet, message, error))
     goto out;
 
-  if (message->kind == MPAIO_MESSAGE_LARGE)
+  if (message->kind == MPAIO_MESSAGE_LARGE && fd < 0)
     {
-      if (fd < 0)
-        {
-          protocol_error (error, _("A large message came without its file descriptor"));
-          goto out;
-        }
-
-      if (!(large = map_large (fd, message->body, error)))
-        goto out;
-
-      mpaio_clear_fd (&fd);
-      mpaio_message_clear (message);
-      message->fd = -1;
-      if (!decode_envelope (large, message, error))
-        goto out;
-
-      if (message->kind == MPAIO_MESSAGE_LARGE || message->kind == MPAIO_MESSAGE_MEMORY)
-        {
-          protocol_error (error, _("A large message wraps a message that cannot be large"));
-          goto out;
-        }
+      protocol_error (error, _("A large message came without its file descriptor"));
+      goto out;
     }
-  else if ((message->kind == MPAIO_MESSAGE_MEMORY) != (fd >= 0))
+  if (message->kind != MPAIO_MESSAGE_LARGE && (message->kind == MPAIO_MESSAGE_MEMORY) != (fd >= 0))
     {
       protocol_error (error, fd >= 0
                       ? _("A message came with a file descriptor it should not have")
@@ -698,4 +738,19 @@ out:
   if (!ok)
     mpaio_message_clear (message);
   return ok;
+}
+
+/* Decodes a packet as mpaio_wire_decode_packet() does, and opens a LARGE
+ * message at once. */
+gboolean
+mpaio_wire_decode (GBytes        *packet,
+                   const int     *fds,
+                   guint          n_fds,
+                   MpaioMessage  *message,
+                   GError       **error)
+{
+  if (!mpaio_wire_decode_packet (packet, fds, n_fds, message, error))
+    return FALSE;
+
+  return message->kind != MPAIO_MESSAGE_LARGE || mpaio_wire_open_large (message, error);
 }

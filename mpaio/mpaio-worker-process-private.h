@@ -61,6 +61,8 @@ void                mpaio_worker_process_close      (MpaioWorkerProcess *self);
 void                mpaio_worker_process_kill       (MpaioWorkerProcess *self);
 char               *mpaio_worker_process_describe_exit   (MpaioWorkerProcess *self);
 char               *mpaio_worker_process_describe_stderr (MpaioWorkerProcess *self);
+MPAIO_INTERNAL
+guint64             mpaio_worker_process_get_stderr_dropped (void);
 
 MPAIO_INTERNAL
 char              **mpaio_current_command_line      (GError            **error);

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <glib-unix.h>
 #include <gio/gunixinputstream.h>
@@ -25,6 +27,14 @@ typedef struct
   int     fd;                       /* owned, sent with the packet, or -1 */
 } OutPacket;
 
+/* A LARGE message being opened on a thread: its owner stops reading until
+ * it is done, so that messages keep their order. */
+typedef struct
+{
+  MpaioWorkerProcess *owner;        /* NULL once the owner is closed */
+  MpaioMessage        message;
+} LargeJob;
+
 struct _MpaioWorkerProcess
 {
   const MpaioWorkerProcessCallbacks *callbacks;
@@ -39,6 +49,7 @@ struct _MpaioWorkerProcess
   GSource          *in_source;
   GSource          *out_source;
   GQueue            out_queue;
+  LargeJob         *large;
 
   int               stderr_fd;
   GSource          *stderr_source;
@@ -102,6 +113,8 @@ mpaio_worker_process_close (MpaioWorkerProcess *self)
 {
   mpaio_destroy_source (&self->in_source);
   mpaio_destroy_source (&self->out_source);
+  if (self->large != NULL)
+    g_steal_pointer (&self->large)->owner = NULL;
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) out_packet_free);
   mpaio_clear_fd (&self->fd);
 }
@@ -240,15 +253,36 @@ receive_buffer (void)
   return data;
 }
 
+/* Hands a received message to the owner. */
+static void
+worker_process_deliver (MpaioWorkerProcess *self,
+                        MpaioWireStatus     status,
+                        MpaioMessage       *message,
+                        GError             *error)
+{
+  g_autoptr(GError) local_error = error;
+
+  if (status == MPAIO_WIRE_FAILED ||
+      !self->callbacks->message (self, message, self->user_data, &local_error))
+    worker_process_fail (self, g_error_new (MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
+                                            _("Worker process %d broke the protocol: %s"),
+                                            self->pid, local_error->message));
+
+  mpaio_message_clear (message);
+}
+
+static void worker_process_open_large (MpaioWorkerProcess *self,
+                                       MpaioMessage       *message);
+
 /* Reads one message: FALSE when there is nothing more to read now. */
 static gboolean
 worker_process_read_one (MpaioWorkerProcess *self)
 {
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   MpaioMessage message = { .fd = -1 };
   MpaioWireStatus status;
 
-  status = mpaio_wire_receive (self->fd, receive_buffer (), FALSE, &message, &error);
+  status = mpaio_wire_receive_packet (self->fd, receive_buffer (), &message, &error);
 
   if (status == MPAIO_WIRE_WOULD_BLOCK)
     return FALSE;
@@ -259,17 +293,18 @@ worker_process_read_one (MpaioWorkerProcess *self)
       return FALSE;
     }
 
-  if (status == MPAIO_WIRE_FAILED ||
-      !self->callbacks->message (self, &message, self->user_data, &error))
-    worker_process_fail (self, g_error_new (MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                                            _("Worker process %d broke the protocol: %s"),
-                                            self->pid, error->message));
+  if (status == MPAIO_WIRE_MESSAGE && message.kind == MPAIO_MESSAGE_LARGE)
+    {
+      worker_process_open_large (self, &message);
+      return FALSE;
+    }
 
-  mpaio_message_clear (&message);
+  worker_process_deliver (self, status, &message, error);
   return TRUE;
 }
 
-/* Reads every message that is ready, then tells the owner once. */
+/* Reads every message that is ready, then tells the owner once. Reading
+ * stops while a large message is opened, or for good. */
 static gboolean
 on_readable (int           fd,
              GIOCondition  condition,
@@ -280,12 +315,12 @@ on_readable (int           fd,
   gpointer held = callbacks->hold (self->user_data);
   gboolean keep = TRUE;
 
-  while (self->fd >= 0 && worker_process_read_one (self))
+  while (self->fd >= 0 && self->large == NULL && worker_process_read_one (self))
     ;
 
   callbacks->read_done (self, self->user_data);
 
-  if (self->fd < 0)
+  if (self->fd < 0 || self->large != NULL)
     {
       g_clear_pointer (&self->in_source, g_source_unref);
       keep = FALSE;
@@ -294,6 +329,169 @@ on_readable (int           fd,
   /* The last reference to the owner may go here, and @self with it. */
   callbacks->release (held);
   return keep;
+}
+
+static void
+worker_process_watch_input (MpaioWorkerProcess *self)
+{
+  self->in_source = attach_fd_source (self, self->fd, G_IO_IN, G_SOURCE_FUNC (on_readable),
+                                      "[mpaio] worker input");
+}
+
+/* Large messages are validated away from the main context: about 20 ms
+ * per MiB would stall it. */
+static void
+open_large_in_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  LargeJob *job = task_data;
+  GError *error = NULL;
+
+  if (mpaio_wire_open_large (&job->message, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_large_opened (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  LargeJob *job = user_data;
+  MpaioWorkerProcess *self = job->owner;
+  GError *error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  if (self == NULL)
+    g_clear_error (&error);
+  else
+    {
+      const MpaioWorkerProcessCallbacks *callbacks = self->callbacks;
+      gpointer held = callbacks->hold (self->user_data);
+
+      self->large = NULL;
+      worker_process_deliver (self, ok ? MPAIO_WIRE_MESSAGE : MPAIO_WIRE_FAILED,
+                              &job->message, error);
+      if (self->fd >= 0 && self->in_source == NULL)
+        worker_process_watch_input (self);
+      callbacks->read_done (self, self->user_data);
+      callbacks->release (held);
+    }
+
+  mpaio_message_clear (&job->message);
+  g_free (job);
+}
+
+static void
+worker_process_open_large (MpaioWorkerProcess *self,
+                           MpaioMessage       *message)
+{
+  g_autoptr(GTask) task = NULL;
+  LargeJob *job = g_new0 (LargeJob, 1);
+
+  job->owner = self;
+  job->message = *message;
+  *message = (MpaioMessage) { .fd = -1 };
+  self->large = job;
+
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (NULL, NULL, on_large_opened, job);
+  g_main_context_pop_thread_default (self->context);
+  g_task_set_source_tag (task, worker_process_open_large);
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, open_large_in_thread);
+}
+
+/* Workers' standard error goes to the caller's, which may be a pipe
+ * nobody reads, or one whose reader is gone: it must neither block the
+ * caller's main context nor kill it with SIGPIPE. So a pipe or terminal is
+ * opened again, non-blocking, as a file description of its own, for each
+ * batch (the caller's fd 2 keeps its flags, and keeps no fd of ours); a
+ * socket is written with send(). What it does not take at once is
+ * dropped, and counted. */
+static gsize n_dropped;
+
+/* write(), with SIGPIPE blocked on this thread and a SIGPIPE it raised
+ * taken back, as GIO does. */
+static gssize
+write_without_sigpipe (int         fd,
+                       const char *data,
+                       gsize       size)
+{
+  struct timespec zero = { 0, 0 };
+  sigset_t pipe_set, old_mask, pending;
+  gboolean was_pending;
+  gssize n;
+  int errsv;
+
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  sigpending (&pending);
+  was_pending = sigismember (&pending, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
+
+  do
+    n = write (fd, data, size);
+  while (n < 0 && errno == EINTR);
+  errsv = errno;
+
+  if (n < 0 && errsv == EPIPE && !was_pending)
+    while (sigtimedwait (&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+      ;
+
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  errno = errsv;
+  return n;
+}
+
+static gssize
+pass_through_once (const char *data,
+                   gsize       size)
+{
+  mpaio_autofd fd = -1;
+  struct stat st;
+
+  if (fstat (STDERR_FILENO, &st) < 0)
+    return -1;
+
+  if (S_ISSOCK (st.st_mode))
+    return send (STDERR_FILENO, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+  if (!S_ISFIFO (st.st_mode) && !S_ISCHR (st.st_mode))
+    return write_without_sigpipe (STDERR_FILENO, data, size);
+
+  /* No reader at all: ENXIO. */
+  if ((fd = open ("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0)
+    return -1;
+
+  return write_without_sigpipe (fd, data, size);
+}
+
+static void
+pass_through (const char *data,
+              gsize       size)
+{
+  gssize n = pass_through_once (data, size);
+
+  if (n < (gssize) size)
+    {
+      gsize dropped = size - MAX (n, 0);
+      gsize total = (gsize) g_atomic_pointer_add (&n_dropped, dropped) + dropped;
+
+      g_debug ("Dropped %" G_GSIZE_FORMAT " bytes of workers' standard error that this "
+               "process's standard error did not take (%" G_GSIZE_FORMAT " so far)",
+               dropped, total);
+    }
+}
+
+/* How many bytes of workers' standard error were dropped so far. */
+guint64
+mpaio_worker_process_get_stderr_dropped (void)
+{
+  return (gsize) g_atomic_pointer_get (&n_dropped);
 }
 
 static void
@@ -311,8 +509,7 @@ worker_process_drain_stderr (MpaioWorkerProcess *self)
         continue;
 
       /* Pass the worker's messages on, as if it wrote them itself. */
-      if (write (STDERR_FILENO, buffer, n) < 0)
-        { /* nowhere left to report it */ }
+      pass_through (buffer, n);
 
       g_string_append_len (self->stderr_tail, buffer, n);
       if (self->stderr_tail->len > STDERR_TAIL_SIZE)
@@ -455,6 +652,8 @@ launch (const char * const  *argv,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *fd_string = g_strdup_printf ("%d", MPAIO_WORKER_CHANNEL_FD);
+  g_autofree char *program = NULL;
+  g_autoptr(GString) reason = NULL;
   GSubprocess *subprocess;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -465,8 +664,12 @@ launch (const char * const  *argv,
   if ((subprocess = g_subprocess_launcher_spawnv (launcher, argv, &local_error)))
     return subprocess;
 
-  g_prefix_error (&local_error, _("Could not start the worker program “%s”: "), argv[0]);
-  g_set_error_literal (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED, local_error->message);
+  /* GLib's words quote the program too. */
+  program = mpaio_ellipsize (argv[0]);
+  reason = g_string_new (local_error->message);
+  g_string_replace (reason, argv[0], program, 0);
+  g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_SPAWN_FAILED,
+               _("Could not start the worker program “%s”: %s"), program, reason->str);
   return NULL;
 }
 
@@ -525,8 +728,7 @@ mpaio_worker_process_spawn (const char * const                *argv,
   g_queue_init (&self->out_queue);
   g_unix_set_fd_nonblocking (self->fd, TRUE, NULL);
 
-  self->in_source = attach_fd_source (self, self->fd, G_IO_IN, G_SOURCE_FUNC (on_readable),
-                                      "[mpaio] worker input");
+  worker_process_watch_input (self);
   watch_stderr (self);
   g_subprocess_wait_async (subprocess, self->cancellable, on_exited, self);
 

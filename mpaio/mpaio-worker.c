@@ -54,6 +54,14 @@ mpaio_worker_default_init (MpaioWorkerInterface *iface)
  * Processes @chunk. Mpaio calls this in a worker process; call it yourself
  * only to test a worker in-process.
  *
+ * A result crosses back to the caller in one message, so on a
+ * [class@Mpaio.ProcessPool] it may be at most 256 MiB, less 64 KiB: a
+ * larger one fails its chunk with %MPAIO_ERROR_INVALID_RESULT, which names
+ * the limit. Split the input into smaller chunks, or write large results
+ * to an output memory (mpaio_orchestrator_add_with_output()). Results
+ * larger than 60 KiB travel in a sealed memfd, and the pool validates them
+ * on a thread of its own, away from the caller's main context.
+ *
  * Returns: (transfer full): the chunk's result, or %NULL with @error set. A
  *   worker that returns %NULL without an error gets
  *   %MPAIO_ERROR_INVALID_RESULT.

@@ -468,6 +468,20 @@ unasked_chunk_reply (Hostile     *self,
   send_one_result (self, batch->binding_id, chunk, g_variant_new_int64 (wrong_value (chunk)));
 }
 
+/* 200 MiB for a chunk never sent: the pool validates all of it before it
+ * can tell. */
+static void
+huge_unasked_reply (Hostile     *self,
+                    const Batch *batch)
+{
+  gsize size = (g_getenv ("MPAIO_TEST_VALGRIND") ? 8 : 200) * 1024 * 1024;
+  GBytes *bytes = g_bytes_new_take (g_malloc0 (size), size);
+
+  send_one_result (self, batch->binding_id, batch->ranges[batch->n_chunks - 1].chunk + 1000,
+                   g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE));
+  g_bytes_unref (bytes);
+}
+
 /* The right sum of the first chunk, then a reply for a chunk never sent,
  * in one message. */
 static void
@@ -625,6 +639,7 @@ static const Mode modes[] = {
   { "too-many-fds", polite_hello, too_many_fds_reply },
   { "unasked-binding", polite_hello, unasked_binding_reply },
   { "unasked-chunk", polite_hello, unasked_chunk_reply },
+  { "huge-unasked", polite_hello, huge_unasked_reply },
   { "out-of-order", polite_hello, out_of_order_reply },
   { "good-then-unasked", polite_hello, good_then_unasked_reply },
   { "unasked-error", polite_hello, unasked_error_reply },

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -473,6 +474,35 @@ test_refused (Fixture       *fixture,
   drop_pool (&pool);
 }
 
+/* A worker that sends 200 MiB of lies is killed, and the caller's main
+ * thread does not pay for reading them: validating them there took some
+ * 4 s of its CPU. */
+static void
+test_huge_lie_off_main (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  const HostileCase *hc = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioProcessPool) pool = hostile_pool_new (hc->mode, NULL);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = make_sum_run (pool, &worker);
+  gint64 cpu = test_thread_cpu_usec ();
+  gboolean hung;
+
+  g_assert_false (run_on (orchestrator, pool, &hung, &error));
+  cpu = test_thread_cpu_usec () - cpu;
+  if (check_hung (hung, hc))
+    return;
+  assert_error_says (error, hc);
+  g_assert_cmpuint (worker->n_callbacks, ==, 0);
+  g_test_message ("main thread busy %.1f ms", cpu / 1000.0);
+  if (g_getenv ("MPAIO_TEST_VALGRIND") == NULL)
+    g_assert_cmpint (cpu, <, 500 * 1000);
+
+  g_clear_object (&orchestrator);
+  drop_pool (&pool);
+}
+
 /* Replies are checked one by one: a good one before a bad one in the same
  * message may be delivered (it is right), the bad one never is, and the
  * run fails. */
@@ -759,6 +789,10 @@ static const HostileCase refused_cases[] = {
   { "wrong-value-type", MPAIO_ERROR_INVALID_RESULT, "result of type “s” for chunk 0" },
 };
 
+static const HostileCase huge_unasked_case = {
+  "huge-unasked", MPAIO_ERROR_PROTOCOL, "was not asked for"
+};
+
 static const HostileCase good_then_unasked_case = {
   "good-then-unasked", MPAIO_ERROR_PROTOCOL, "chunk 1003 of binding", "was not asked for"
 };
@@ -793,6 +827,7 @@ main (int   argc,
 
   ADD ("/mpaio/hostile/polite", "polite", test_polite);
   ADD ("/mpaio/hostile/polite-large", "polite-large", test_polite);
+  ADD ("/mpaio/hostile/huge-lie-off-main", &huge_unasked_case, test_huge_lie_off_main);
 
   for (gsize i = 0; i < G_N_ELEMENTS (refused_cases); i++)
     {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -704,6 +705,17 @@ on_shutdown_done (GObject      *object,
   *(gboolean *) user_data = TRUE;
 }
 
+/* CPU time this thread has spent: what a test asserts where wall time
+ * would depend on the load. */
+gint64
+test_thread_cpu_usec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 /* Shuts @executor down, running the thread-default main context until it
  * is done. */
 /* The run fails with that error, whose message the log shows. */
@@ -722,11 +734,12 @@ test_assert_run_fails (MpaioOrchestrator *orchestrator,
 void
 test_shutdown_sync (MpaioExecutor *executor)
 {
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
   gboolean done = FALSE;
 
   mpaio_executor_shutdown_async (executor, NULL, on_shutdown_done, &done);
   while (!done)
-    g_main_context_iteration (NULL, TRUE);
+    g_main_context_iteration (context, TRUE);
 }
 
 /* The explicit worker program built next to the tests. */

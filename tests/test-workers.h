@@ -105,6 +105,7 @@ gboolean           test_pids_gone         (const int         *pids,
 void               test_wait_for_pids_gone (const int        *pids,
                                            guint              n_pids);
 void               test_iterate_a_while   (void);
+gint64             test_thread_cpu_usec   (void);
 gboolean           test_run_squares       (MpaioExecutor      *executor,
                                            guint64             n_values,
                                            guint64             chunk_size,
