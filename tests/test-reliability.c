@@ -283,19 +283,16 @@ test_sigint_reaches_caller_only (Fixture       *fixture,
   g_autoptr(GSubprocess) parent = NULL;
   g_autofree int *pids = NULL;
   g_autofree char *line = NULL;
-  GOutputStream *input;
   int parent_pid;
 
-  parent = spawn_parent ("interrupt", G_SUBPROCESS_FLAGS_STDIN_PIPE, &output);
+  parent = spawn_parent ("interrupt", G_SUBPROCESS_FLAGS_NONE, &output);
   parent_pid = atoi (g_subprocess_get_identifier (parent));
   pids = read_pids (output);
 
   g_assert_cmpint (kill (-parent_pid, SIGINT), ==, 0);
 
-  input = g_subprocess_get_stdin_pipe (parent);
-  g_output_stream_write_all (input, "go\n", 3, NULL, NULL, &error);
-  g_assert_no_error (error);
-
+  /* The caller runs its main loop until its handler has seen the signal,
+   * then runs a sum with the same workers. */
   line = g_data_input_stream_read_line_utf8 (output, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "result 500500 interrupted 1 same-workers 1");
