@@ -17,6 +17,10 @@ G_BEGIN_DECLS
  * workers, its peers, through an MpaioTransport (worker processes for
  * MpaioProcessPool), and everything happens on the executor's main
  * context. */
+/* How many chunks a peer holds of a binding it has no measure for yet,
+ * with chunks-in-flight at 0: every run starts there. */
+#define MPAIO_DISPATCH_START_IN_FLIGHT 2
+
 typedef struct _MpaioDispatch MpaioDispatch;
 typedef struct _MpaioPeer     MpaioPeer;
 
@@ -186,5 +190,7 @@ void      mpaio_peer_lost            (MpaioPeer            *peer);
 MPAIO_INTERNAL
 void      mpaio_peer_exited          (MpaioPeer            *peer,
                                       const char           *exit_description);
+MPAIO_INTERNAL
+gint64    mpaio_peer_get_deadline    (MpaioPeer            *peer);
 
 G_END_DECLS

@@ -105,6 +105,7 @@ mpaio_peer_free (MpaioPeer *peer)
   while (peer->in_flight.length > 0)
     mpaio_job_free (mpaio_peer_pop_job (peer));
   g_clear_pointer (&peer->sent, g_hash_table_unref);
+  g_clear_pointer (&peer->estimates, g_hash_table_unref);
   g_clear_error (&peer->failure);
   g_free (peer);
 }
@@ -277,15 +278,27 @@ peer_send_jobs (MpaioPeer *peer)
 /* Replies */
 
 /* Keeps a moving average of the time a chunk takes, as the worker measured
- * it, for peer_depth(). */
+ * it, for peer_depth(): one per binding, so that neither another run nor
+ * another worker type on the same peer sets the depth of this one. */
 static void
-peer_measure (MpaioPeer *peer,
-              guint64    busy_usec,
-              gsize      n_results)
+peer_measure (MpaioPeer            *peer,
+              const MpaioWireResult *result)
 {
-  double sample = (double) busy_usec / MAX (n_results, 1);
+  double sample = (double) result->busy_usec / MAX (result->n_results, 1);
 
-  peer->chunk_usec = peer->chunk_usec > 0 ? 0.7 * peer->chunk_usec + 0.3 * sample : sample;
+  for (gsize i = 0; i < result->n_results; i++)
+    {
+      gpointer key = GUINT_TO_POINTER (result->ids[i].binding_id);
+      double *average;
+
+      if (i > 0 && result->ids[i].binding_id == result->ids[i - 1].binding_id)
+        continue;
+
+      if ((average = g_hash_table_lookup (peer->estimates, key)) != NULL)
+        *average = 0.7 * *average + 0.3 * sample;
+      else
+        g_hash_table_insert (peer->estimates, key, g_memdup2 (&sample, sizeof sample));
+    }
 }
 
 /* Whether every reply of @ids is for the chunk in flight at its place:
@@ -328,7 +341,7 @@ handle_results (MpaioPeer     *peer,
       !check_replies (peer, result.ids, result.n_results, error))
     return FALSE;
 
-  peer_measure (peer, result.busy_usec, result.n_results);
+  peer_measure (peer, &result);
 
   for (gsize i = 0; i < result.n_results; i++)
     {
@@ -449,32 +462,54 @@ mpaio_peer_receive (MpaioPeer     *peer,
 
 /* Dispatching */
 
-/* How many chunks a peer should hold: with chunks-in-flight at 0, enough
- * to cover the round trip with room to spare (about 2 ms of work, at
- * least 2), measured as the run goes. */
+/* How many chunks a peer may hold when it is given one of @binding_id:
+ * with chunks-in-flight at 0, enough to cover the round trip with room to
+ * spare (about 2 ms of work), between 2 and 256, measured on this peer for
+ * this binding as the run goes. A run starts at 2 on every peer, whatever
+ * ran there before: a fast run's depth would let one worker take most of
+ * a slow run's chunks. */
 static guint
-peer_depth (MpaioPeer *peer)
+peer_depth (MpaioPeer *peer,
+            guint32    binding_id)
 {
   MpaioDispatch *self = peer->dispatch;
+  double *average;
   double wanted;
 
   if (self->chunks_in_flight > 0)
     return self->chunks_in_flight;
 
-  if (peer->chunk_usec <= 0)
-    return 2;
+  average = g_hash_table_lookup (peer->estimates, GUINT_TO_POINTER (binding_id));
+  if (average == NULL)
+    return MPAIO_DISPATCH_START_IN_FLIGHT;
 
-  wanted = 1 + AUTO_QUEUED_USEC / MAX (peer->chunk_usec, 1.0);
-  return CLAMP (wanted, 2, AUTO_MAX_IN_FLIGHT);
+  wanted = 1 + AUTO_QUEUED_USEC / MAX (*average, 1.0);
+  return CLAMP (wanted, MPAIO_DISPATCH_START_IN_FLIGHT, AUTO_MAX_IN_FLIGHT);
 }
 
 static gboolean
 peer_has_room (MpaioPeer *peer)
 {
   MpaioJob *head = mpaio_peer_head (peer);
+  guint most = peer->dispatch->chunks_in_flight > 0 ? peer->dispatch->chunks_in_flight
+                                                    : AUTO_MAX_IN_FLIGHT;
 
   return peer->state == MPAIO_PEER_READY && peer->open &&
-         peer->in_flight.length < peer_depth (peer) && (head == NULL || !head->suspect);
+         peer->in_flight.length < most && (head == NULL || !head->suspect);
+}
+
+/* Whether @peer may take @job now: a suspect runs alone, and a job fits
+ * within the depth of its binding. */
+static gboolean
+peer_fits (MpaioPeer *peer,
+           MpaioJob  *job)
+{
+  PairBinding *binding = pair_binding (peer->dispatch, job->run, job->pair);
+
+  if (job->suspect)
+    return peer->in_flight.length == 0;
+
+  return peer->in_flight.length < peer_depth (peer, binding->binding_id);
 }
 
 /* Once every ready peer is full: how many more peers the chunks still
@@ -516,8 +551,7 @@ fill_round (MpaioDispatch *self)
       if (!(job = mpaio_executor_base_pull (self->base)))
         break;
 
-      /* A suspect runs alone. */
-      if (job->suspect && peer->in_flight.length > 0)
+      if (!peer_fits (peer, job))
         {
           mpaio_run_unpull (job->run, job);
           continue;
@@ -630,6 +664,7 @@ mpaio_dispatch_detach_run (MpaioDispatch *self,
 
           if (mpaio_sent_set_remove (peer->sent, MPAIO_SENT_BINDING, binding_id) && peer->open)
             self->transport->send_unbind (peer, binding_id);
+          g_hash_table_remove (peer->estimates, GUINT_TO_POINTER (binding_id));
         }
 
       mpaio_peer_check_stale (peer);

@@ -32,13 +32,15 @@ struct _MpaioPeer
 
   GQueue          in_flight;        /* MpaioSentJob, in the order sent */
   GPtrArray      *unsent;           /* MpaioSentJob* of in_flight not sent yet */
-  double          chunk_usec;       /* moving average of the time per chunk */
+  GHashTable     *estimates;        /* binding id → moving average of the
+                                     * time per chunk (double*) */
   GHashTable     *sent;             /* what the worker knows: mpaio_sent_set_new() */
   GSource        *stale_timer;
   GSource        *timeout_timer;
   guint64         n_popped;         /* replies so far: names the head chunk */
   guint64         watched;          /* n_popped when the head was timed */
-  gint64          watched_since;
+  gint64          watched_since;    /* when the head became the head */
+  gint64          deadline;         /* when the head times out, or 0 */
   MpaioJob       *timed_out;        /* the chunk it was killed for */
   GError         *failure;          /* why the dispatch gave up on the worker */
   guint           open : 1;         /* messages can still go */

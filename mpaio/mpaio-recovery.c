@@ -15,6 +15,7 @@
 #define STALE_GRACE_MS 200
 #define MAX_STARTUP_FAILURES 3
 #define RESPAWN_DELAY_USEC (50 * 1000)
+#define MAX_RESPAWN_SHIFT 6             /* at most 3.2 s between tries */
 
 static GSource *
 attach_timeout (MpaioDispatch *self,
@@ -180,35 +181,47 @@ reclaim_jobs (MpaioPeer  *peer,
     reclaim_job (peer, job, alone, exit_description);
 }
 
+static gboolean
+dispatch_has_ready_peer (MpaioDispatch *self)
+{
+  for (guint i = 0; i < self->peers->len; i++)
+    if (((MpaioPeer *) g_ptr_array_index (self->peers, i))->state == MPAIO_PEER_READY)
+      return TRUE;
+
+  return FALSE;
+}
+
 /* A peer died before its handshake. A program that cannot be a worker (no
  * mpaio_serve_if_worker(), another protocol version) fails the runs at
  * once or after a few tries; a worker that was merely killed while it
  * started is replaced, after a delay that grows with each failure in a row,
- * so that a program that dies at start-up does not spin. */
+ * so that a program that dies at start-up does not spin. While another
+ * peer is ready, a failed start costs only that peer: the runs go on with
+ * the others, and the dispatch keeps trying, less and less often. */
 static void
 startup_failed (MpaioDispatch *self,
                 MpaioPeer     *peer,
                 const char    *exit_description)
 {
-  g_autofree char *name = self->transport->describe (peer);
   g_autoptr(GError) error = NULL;
 
-  self->startup_failures++;
-
-  if (peer->failure == NULL && self->startup_failures < MAX_STARTUP_FAILURES)
+  if (peer->failure != NULL)
     {
-      gint64 delay = RESPAWN_DELAY_USEC << (self->startup_failures - 1);
-
-      g_debug ("%s %s before it was ready; respawning in %" PRId64 " ms",
-               name, exit_description, delay / 1000);
-      self->respawn_after = g_get_monotonic_time () + delay;
+      self->startup_failures = 0;
+      mpaio_dispatch_fail_runs (self, peer->failure);
       return;
     }
 
-  if (peer->failure != NULL)
-    error = g_error_copy (peer->failure);
-  else
-    error = self->transport->startup_error (peer, exit_description, self->startup_failures - 1);
+  error = self->transport->startup_error (peer, exit_description, self->startup_failures++);
+  if (self->startup_failures < MAX_STARTUP_FAILURES || dispatch_has_ready_peer (self))
+    {
+      guint shift = MIN (self->startup_failures - 1, MAX_RESPAWN_SHIFT);
+      gint64 delay = RESPAWN_DELAY_USEC << shift;
+
+      g_debug ("%s; respawning in %" PRId64 " ms", error->message, delay / 1000);
+      self->respawn_after = g_get_monotonic_time () + delay;
+      return;
+    }
 
   self->startup_failures = 0;
   mpaio_dispatch_fail_runs (self, error);
@@ -281,12 +294,11 @@ on_chunk_timeout (gpointer user_data)
 {
   MpaioPeer *peer = user_data;
   MpaioJob *head = mpaio_peer_head (peer);
-  gint64 limit = (gint64) peer->dispatch->chunk_timeout * 1000;
 
   g_clear_pointer (&peer->timeout_timer, g_source_unref);
 
   if (head != NULL && peer->watched == peer->n_popped &&
-      g_get_monotonic_time () - peer->watched_since >= limit)
+      g_get_monotonic_time () >= peer->deadline)
     {
       g_debug ("A worker took too long on chunk %" PRIu64, head->chunk);
       peer->timed_out = head;
@@ -299,35 +311,50 @@ on_chunk_timeout (gpointer user_data)
 }
 
 /* Times the chunk at the head of the queue, which is the one the worker is
- * on (it reports a chunk within a millisecond of finishing it). */
+ * on: it started when the one before it ended (the worker reports a chunk
+ * within a millisecond of finishing it), or when it was sent to an idle
+ * worker. The deadline is that start plus chunk-timeout, and the timer is
+ * armed for it, not for a full timeout from whenever this is called. */
 static void
 peer_watch_head (MpaioPeer *peer)
 {
   guint timeout = peer->dispatch->chunk_timeout;
-  gint64 deadline, now;
+  gint64 now = g_get_monotonic_time ();
 
-  if (timeout == 0 || peer->timeout_timer != NULL || !peer->open || peer->in_flight.length == 0)
+  mpaio_destroy_source (&peer->timeout_timer);
+  peer->deadline = 0;
+  if (timeout == 0 || !peer->open || peer->in_flight.length == 0)
     return;
 
   if (peer->watched != peer->n_popped || peer->watched_since == 0)
     {
       peer->watched = peer->n_popped;
-      peer->watched_since = g_get_monotonic_time ();
+      peer->watched_since = now;
     }
 
-  now = g_get_monotonic_time ();
-  deadline = peer->watched_since + (gint64) timeout * 1000;
-  peer->timeout_timer = attach_timeout (peer->dispatch, MAX (deadline - now, 0) / 1000 + 1,
+  peer->deadline = peer->watched_since + (gint64) timeout * 1000;
+  peer->timeout_timer = attach_timeout (peer->dispatch,
+                                        (MAX (peer->deadline - now, 0) + 999) / 1000,
                                         on_chunk_timeout, peer, "[mpaio] chunk timeout");
 }
 
+/* The head chunk changed (a reply came, or a job went to an idle peer):
+ * its deadline starts now. */
 void
 mpaio_peer_head_changed (MpaioPeer *peer)
 {
   if (peer->watched != peer->n_popped)
     peer->watched_since = 0;
-  peer_watch_head (peer);
+  if (peer->watched_since == 0)
+    peer_watch_head (peer);
   mpaio_peer_check_stale (peer);
+}
+
+/* When the chunk @peer is on times out (monotonic time), or 0 for none. */
+gint64
+mpaio_peer_get_deadline (MpaioPeer *peer)
+{
+  return peer->deadline;
 }
 
 static gboolean
@@ -350,6 +377,7 @@ peer_start (MpaioDispatch  *self,
   peer->state = MPAIO_PEER_STARTING;
   peer->open = TRUE;
   peer->sent = mpaio_sent_set_new ();
+  peer->estimates = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   peer->unsent = g_ptr_array_new ();
   g_queue_init (&peer->in_flight);
 

@@ -29,6 +29,7 @@ typedef struct
   gboolean    said_hello;
   gboolean    gone;             /* closed or killed: its exit is due */
   gboolean    dies;             /* at its first batch, without answering */
+  guint       max_held;         /* the most jobs it held at once */
   GHashTable *memories;         /* id → MpaioSharedMemory */
   GHashTable *bindings;         /* id → FakeBinding */
   GArray     *jobs;             /* MpaioResultId then MpaioWireRange, pairs */
@@ -48,6 +49,11 @@ struct _TestRemote
   guint              n_started;
   gint               dies;      /* the number of the peer that dies, or 0 */
   gboolean           no_hello;  /* every peer dies before its HELLO */
+  guint              first_dying; /* this peer and later ones die so, or 0 */
+  guint              n_early_deaths; /* peers that died before their HELLO */
+  gboolean           hold;      /* peers keep their jobs unanswered */
+  guint              stopped;   /* the number of a peer that never answers */
+  gboolean           slow;      /* answer one job at a time, 1 s each */
   GString           *log;       /* of every peer */
 };
 
@@ -200,6 +206,7 @@ fake_send_jobs (MpaioPeer              *peer,
       g_array_append_val (fake->jobs, binding);
       g_array_append_val (fake->jobs, jobs->ranges[i]);
     }
+  fake->max_held = MAX (fake->max_held, fake->jobs->len / 2);
   schedule_answer (remote_of (peer));
 }
 
@@ -281,11 +288,14 @@ fake_receive (FakePeer         *fake,
   mpaio_message_clear (&message);
 }
 
-/* Answers every job it holds, in one RESULT. */
+/* Answers the first @n_max jobs it holds, in one RESULT, saying that each
+ * took @usec. */
 static void
-fake_answer (FakePeer *fake)
+fake_answer (FakePeer *fake,
+             guint     n_max,
+             guint64   usec)
 {
-  guint n = fake->jobs->len / 2;
+  guint n = MIN (fake->jobs->len / 2, n_max);
   g_autofree MpaioResultId *ids = g_new0 (MpaioResultId, n);
   g_autofree GVariant **values = g_new0 (GVariant *, n);
 
@@ -298,8 +308,8 @@ fake_answer (FakePeer *fake)
       values[i] = g_variant_ref_sink (g_variant_new_int64 (fake_sum (fake, binding->chunk, range)));
     }
 
-  g_array_set_size (fake->jobs, 0);
-  fake_receive (fake, MPAIO_MESSAGE_RESULT, mpaio_wire_result_build (10, ids, values, n));
+  g_array_remove_range (fake->jobs, 0, 2 * n);
+  fake_receive (fake, MPAIO_MESSAGE_RESULT, mpaio_wire_result_build (usec * n, ids, values, n));
   for (guint i = 0; i < n; i++)
     g_variant_unref (values[i]);
 }
@@ -309,8 +319,12 @@ static gboolean
 fake_step (TestRemote *self,
            FakePeer   *fake)
 {
-  if (fake->gone || (fake->dies && fake->jobs->len > 0) || self->no_hello)
+  gboolean dies_early = self->no_hello ||
+                        (self->first_dying > 0 && fake->number >= self->first_dying);
+
+  if (fake->gone || (fake->dies && fake->jobs->len > 0) || (dies_early && !fake->said_hello))
     {
+      self->n_early_deaths += !fake->said_hello;
       g_ptr_array_remove (self->fakes, fake);
       if (!fake->gone)
         mpaio_peer_lost (fake->peer);
@@ -324,8 +338,15 @@ fake_step (TestRemote *self,
       fake_receive (fake, MPAIO_MESSAGE_HELLO,
                     mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, 4242 }));
     }
-  else if (fake->jobs->len > 0)
-    fake_answer (fake);
+  else if (fake->jobs->len > 0 && !self->hold && fake->number != self->stopped)
+    {
+      if (self->slow)
+        fake_answer (fake, 1, G_USEC_PER_SEC);
+      else
+        fake_answer (fake, G_MAXUINT, 10);
+      if (fake->jobs->len > 0)
+        schedule_answer (self);
+    }
 
   return TRUE;
 }
@@ -592,6 +613,140 @@ test_start_fails (void)
   shut_down (self);
 }
 
+/* A peer that dies before its HELLO costs only itself while another peer
+ * is ready: the run goes on, even past the failures in a row that fail a
+ * run with no peer ready, and the dead one is started again. */
+static void
+test_start_fails_beside_ready_peer (void)
+{
+  g_autoptr(TestRemote) self = g_object_new (TEST_TYPE_REMOTE, "max-workers", 2, NULL);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (self), 10000, 37,
+                                                                 &worker);
+  TestRunWait wait;
+
+  /* Peer 1 is ready and holds its chunks while the others die. */
+  self->first_dying = 2;
+  self->hold = TRUE;
+  test_run_start (orchestrator, NULL, &wait);
+  while (self->n_early_deaths < 4 && !wait.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (wait.done);
+
+  self->first_dying = 0;
+  self->hold = FALSE;
+  schedule_answer (self);
+  while (!wait.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_no_error (wait.error);
+  g_assert_true (wait.ok);
+  g_assert_cmpint (worker->total, ==, test_sum_1_to_n (10000));
+  g_assert_cmpuint (worker->n_callbacks, ==, (10000 + 36) / 37);
+  g_assert_cmpuint (self->n_started, >=, 5);
+
+  shut_down (self);
+}
+
+/* The number of chunks a peer holds is measured per run: after a run of
+ * fast chunks has taken it to its maximum, a run of slow chunks starts
+ * again from a small window and stays there, and a peer that stopped
+ * answering holds no more than that window while the other does the
+ * rest. */
+static void
+test_depth_per_run (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestRemote) self = g_object_new (TEST_TYPE_REMOTE, "max-workers", 2, NULL);
+  g_autoptr(TestSumWorker) fast = NULL;
+  g_autoptr(TestSumWorker) slow = NULL;
+  g_autoptr(MpaioOrchestrator) fast_run = test_make_sum_run (MPAIO_EXECUTOR (self), 100000, 10,
+                                                             &fast);
+  g_autoptr(MpaioOrchestrator) slow_run = test_make_sum_run (MPAIO_EXECUTOR (self), 200, 1, &slow);
+  FakePeer *stopped = NULL;
+  TestRunWait wait;
+
+  g_assert_true (test_run_sync (fast_run, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (self->fakes->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      FakePeer *fake = self->fakes->pdata[i];
+
+      g_test_message ("fast run: peer %u held up to %u chunks", fake->number, fake->max_held);
+      g_assert_cmpuint (fake->max_held, >, MPAIO_DISPATCH_START_IN_FLIGHT);
+      fake->max_held = 0;
+      if (fake->number == 2)
+        stopped = fake;
+    }
+
+  self->slow = TRUE;
+  self->stopped = 2;
+  test_run_start (slow_run, NULL, &wait);
+  while (slow->n_callbacks + stopped->jobs->len / 2 < 200)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      FakePeer *fake = self->fakes->pdata[i];
+
+      g_test_message ("slow run: peer %u held up to %u chunks", fake->number, fake->max_held);
+      g_assert_cmpuint (fake->max_held, <=, MPAIO_DISPATCH_START_IN_FLIGHT);
+    }
+
+  self->stopped = 0;
+  schedule_answer (self);
+  while (!wait.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (wait.error);
+  g_assert_cmpint (slow->total, ==, test_sum_1_to_n (200));
+
+  shut_down (self);
+}
+
+/* A chunk's deadline counts from when the peer started it: when the reply
+ * for the chunk before it came, not from when a timer last fired. */
+static void
+test_timeout_deadline (void)
+{
+  g_autoptr(TestRemote) self = g_object_new (TEST_TYPE_REMOTE, "max-workers", 1, NULL);
+  g_autoptr(TestSumWorker) worker = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = test_make_sum_run (MPAIO_EXECUTOR (self), 100, 10,
+                                                                 &worker);
+  const gint64 timeout = (gint64) 3600 * G_USEC_PER_SEC;
+  gint64 sent_after, answered_before, answered_after;
+  TestRunWait wait;
+  FakePeer *fake;
+
+  self->dispatch.chunk_timeout = timeout / 1000;
+  self->hold = TRUE;
+  sent_after = g_get_monotonic_time ();
+  test_run_start (orchestrator, NULL, &wait);
+  while (self->fakes->len == 0 || ((FakePeer *) self->fakes->pdata[0])->jobs->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* The first chunk started when it was sent. */
+  fake = self->fakes->pdata[0];
+  g_assert_cmpint (mpaio_peer_get_deadline (fake->peer), >=, sent_after + timeout);
+  g_assert_cmpint (mpaio_peer_get_deadline (fake->peer), <=, g_get_monotonic_time () + timeout);
+
+  /* The second when the first one's reply came. */
+  answered_before = g_get_monotonic_time ();
+  fake_answer (fake, 1, 1000);
+  answered_after = g_get_monotonic_time ();
+  g_assert_cmpint (mpaio_peer_get_deadline (fake->peer), >=, answered_before + timeout);
+  g_assert_cmpint (mpaio_peer_get_deadline (fake->peer), <=, answered_after + timeout);
+
+  self->hold = FALSE;
+  schedule_answer (self);
+  while (!wait.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (wait.ok);
+  g_assert_cmpint (mpaio_peer_get_deadline (fake->peer), ==, 0);
+
+  shut_down (self);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -602,6 +757,10 @@ main (int   argc,
   g_test_add_func ("/mpaio/dispatch/peer-vanishes", test_peer_vanishes);
   g_test_add_func ("/mpaio/dispatch/unasked-reply", test_unasked_reply);
   g_test_add_func ("/mpaio/dispatch/start-fails", test_start_fails);
+  g_test_add_func ("/mpaio/dispatch/start-fails-beside-ready-peer",
+                   test_start_fails_beside_ready_peer);
+  g_test_add_func ("/mpaio/dispatch/depth-per-run", test_depth_per_run);
+  g_test_add_func ("/mpaio/dispatch/timeout-deadline", test_timeout_deadline);
 
   return g_test_run ();
 }
