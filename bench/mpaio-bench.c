@@ -26,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The peers' sum_to() and mix64(), the same kernels. */
+#include "peers/peer-util.h"
+
 typedef enum
 {
   KERNEL_SUM,
@@ -108,20 +111,6 @@ enum {
   N_PROPS
 };
 
-static guint64
-mix64 (guint64 x)
-{
-  for (int round = 0; round < 32; round++)
-    {
-      x += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
-      x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-      x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
-      x ^= x >> 31;
-    }
-
-  return x;
-}
-
 static GVariant *
 bench_worker_process (MpaioWorker  *worker,
                       MpaioChunk   *chunk,
@@ -196,13 +185,6 @@ bench_worker_class_init (BenchWorkerClass *klass)
 static void
 bench_worker_init (BenchWorker *self)
 {
-}
-
-/* The sum of 1..n modulo 2^64, as the workers' wrapping additions give it. */
-static guint64
-sum_to (guint64 n)
-{
-  return n % 2 == 0 ? (n / 2) * (n + 1) : n * ((n + 1) / 2);
 }
 
 /* The workload after --elements and --chunks: the array 1..n, cut in

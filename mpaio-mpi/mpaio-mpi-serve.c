@@ -243,35 +243,98 @@ server_bind (Server    *server,
   return TRUE;
 }
 
+/* Whether elements @start to @end lie in the memory; @size is theirs. */
+static gboolean
+binding_fits (Binding *binding,
+              guint64  start,
+              guint64  end,
+              gsize   *size)
+{
+  guint64 position = binding->offset + start * binding->element_size;
+  gsize memory_size = mpaio_shared_memory_get_size (binding->memory->memory);
+
+  *size = (end - start) * binding->element_size;
+  return start <= end && position <= memory_size && *size <= memory_size - position;
+}
+
+/* Where the bytes of elements @start to @end go in a mirrored memory, or
+ * NULL if they lie outside it. */
+static guint8 *
+binding_place (Binding *binding,
+               guint64  start,
+               guint64  end,
+               gsize   *size)
+{
+  guint8 *data = mpaio_shared_memory_get_writable_data (binding->memory->memory);
+
+  if (!binding_fits (binding, start, end, size) || !binding->memory->mirror || data == NULL)
+    return NULL;
+
+  return data + binding->offset + start * binding->element_size;
+}
+
+static gboolean
+is_waiting_data (MpaioMpiEvent *event)
+{
+  return event->kind == MPAIO_MPI_EVENT_MESSAGE && event->tag == MPAIO_MPI_TAG_DATA &&
+         event->bytes == NULL;
+}
+
 /* The bytes of a chunk of a mirrored memory come next, in a DATA message;
- * they go where the caller has them, so the chunk reads as it would there. */
+ * they go where the caller has them, so the chunk reads as it would there.
+ * Large ones were received straight there (server_place()): those that
+ * came before their place wait for it, and are said to. */
 static gboolean
 server_take_data (Server    *server,
-                  Binding   *binding,
-                  guint64    position,
+                  guint8    *place,
                   gsize      size,
                   GError   **error)
 {
   g_autoptr(MpaioMpiEvent) event = mpaio_mpi_sink_pop (server->sink);
-  gsize received = 0;
+  gboolean placed = place != NULL && size >= MPAIO_MPI_PLACE_MIN_SIZE;
+  gsize received = G_MAXSIZE;
   gconstpointer data = NULL;
 
-  if (event->kind == MPAIO_MPI_EVENT_MESSAGE && event->tag == MPAIO_MPI_TAG_DATA)
-    data = g_bytes_get_data (event->bytes, &received);
+  while (placed && is_waiting_data (event))
+    {
+      mpaio_mpi_event_free (event);
+      event = mpaio_mpi_sink_pop (server->sink);
+    }
 
-  if (data == NULL && size > 0)
-    received = G_MAXSIZE;
+  if (event->kind == MPAIO_MPI_EVENT_MESSAGE && event->tag == MPAIO_MPI_TAG_DATA &&
+      event->bytes != NULL)
+    data = g_bytes_get_data (event->bytes, &received);
 
   if (received != size)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_PROTOCOL,
-                   _("The caller sent %zu bytes for a chunk of %zu"), received, size);
+                   _("The caller sent %zu bytes for a chunk of %zu"),
+                   received == G_MAXSIZE ? 0 : received, size);
       return FALSE;
     }
 
-  memcpy ((guint8 *) mpaio_shared_memory_get_writable_data (binding->memory->memory) + position,
-          data, size);
+  /* Outside the memory: process_chunk() says so. */
+  if (place != NULL && data != place)
+    memcpy (place, data, size);
   return TRUE;
+}
+
+/* Gives the transport the places of a batch's large chunks before their
+ * bytes come, so that they are received there without a copy. */
+static void
+server_place (Server                 *server,
+              Binding                *binding,
+              const MpaioWireProcess *process)
+{
+  for (gsize i = 0; i < process->n_ranges; i++)
+    {
+      gsize size;
+      guint8 *place = binding_place (binding, process->ranges[i].start, process->ranges[i].end,
+                                     &size);
+
+      if (place != NULL && size >= MPAIO_MPI_PLACE_MIN_SIZE)
+        mpaio_mpi_place (server->endpoint, place, size);
+    }
 }
 
 /* Gives the pages of a mirrored chunk back once it is processed. */
@@ -294,10 +357,9 @@ process_chunk (Server   *server,
                GError  **error)
 {
   guint64 position = binding->offset + start * binding->element_size;
-  gsize size = (end - start) * binding->element_size;
-  gsize memory_size = mpaio_shared_memory_get_size (binding->memory->memory);
   g_autoptr(MpaioChunk) chunk = NULL;
   GVariant *result;
+  gsize size;
 
   if (binding->error != NULL)
     {
@@ -305,7 +367,7 @@ process_chunk (Server   *server,
       return NULL;
     }
 
-  if (start > end || position > memory_size || size > memory_size - position)
+  if (!binding_fits (binding, start, end, &size))
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_INVALID_LAYOUT,
                    _("Elements %" PRIu64 " to %" PRIu64 " are outside the memory"), start, end);
@@ -342,6 +404,9 @@ server_process (Server    *server,
       return FALSE;
     }
 
+  if (binding->memory->mirror)
+    server_place (server, binding, &process);
+
   for (gsize i = 0; i < process.n_ranges; i++)
     {
       g_autoptr(GError) chunk_error = NULL;
@@ -349,11 +414,15 @@ server_process (Server    *server,
       guint64 index = process.ranges[i].chunk;
       guint64 start = process.ranges[i].start, end = process.ranges[i].end;
       gint64 begin;
+      gsize size = 0;
+      guint8 *place;
 
-      if (binding->memory->mirror && start <= end &&
-          !server_take_data (server, binding, binding->offset + start * binding->element_size,
-                             (end - start) * binding->element_size, error))
-        return FALSE;
+      if (binding->memory->mirror && start <= end)
+        {
+          place = binding_place (binding, start, end, &size);
+          if (!server_take_data (server, place, size, error))
+            return FALSE;
+        }
 
       begin = g_get_monotonic_time ();
       result = process_chunk (server, binding, index, start, end, &chunk_error);
@@ -489,7 +558,7 @@ mpaio_mpi_serve (GError **error)
 
   server.sink = mpaio_mpi_sink_new (NULL, NULL, NULL);
   server.endpoint = mpaio_mpi_connect_parent (server.sink, MPAIO_MPI_HEARTBEAT_MS,
-                                              MPAIO_MPI_TAG_HEARTBEAT);
+                                              MPAIO_MPI_TAG_HEARTBEAT, MPAIO_MPI_TAG_DATA);
   server.memories = g_hash_table_new_full (NULL, NULL, NULL, memory_free);
   server.workers = g_hash_table_new_full (NULL, NULL, NULL, binding_free);
   server.bindings = g_hash_table_new_full (NULL, NULL, NULL, binding_free);
@@ -504,13 +573,14 @@ mpaio_mpi_serve (GError **error)
   else
     server_flush (&server);
 
-  /* The bindings hold memories: they go first. */
+  /* MPI goes first: it may still receive into places in the memories.
+   * The bindings hold memories: they go next. */
+  mpaio_mpi_finalize ();
   g_hash_table_unref (server.bindings);
   g_hash_table_unref (server.workers);
   g_hash_table_unref (server.memories);
   g_array_unref (server.result_ids);
   g_ptr_array_unref (server.results);
-  mpaio_mpi_finalize ();
   mpaio_mpi_sink_close (server.sink);
 
   return ok;

@@ -16,6 +16,11 @@ G_BEGIN_DECLS
  * Endpoint ids are handed out at once; what happens to an endpoint comes
  * back as events in a sink, in order. */
 
+/* Messages this large are received straight into a place the owner gives
+ * (mpaio_mpi_place()); smaller ones into a buffer of their own, which
+ * costs less than the round trip between threads. */
+#define MPAIO_MPI_PLACE_MIN_SIZE (64 * 1024)
+
 typedef enum
 {
   MPAIO_MPI_ROLE_PLAIN,            /* no MPI launcher: spawns its workers */
@@ -28,7 +33,9 @@ typedef enum
 {
   MPAIO_MPI_EVENT_CONNECTED,       /* the endpoint can be used */
   MPAIO_MPI_EVENT_FAILED,          /* spawning or sending failed: error */
-  MPAIO_MPI_EVENT_MESSAGE,         /* tag and bytes */
+  MPAIO_MPI_EVENT_MESSAGE,         /* tag and bytes; without bytes, a large
+                                    * message of the place tag waits for its
+                                    * place */
 } MpaioMpiEventKind;
 
 typedef struct
@@ -74,7 +81,11 @@ guint          mpaio_mpi_connect_rank    (MpaioMpiSink     *sink,
                                           int               rank);
 guint          mpaio_mpi_connect_parent  (MpaioMpiSink     *sink,
                                           guint             heartbeat_ms,
-                                          int               heartbeat_tag);
+                                          int               heartbeat_tag,
+                                          int               place_tag);
+void           mpaio_mpi_place           (guint             endpoint,
+                                          gpointer          data,
+                                          gsize             size);
 void           mpaio_mpi_send            (guint             endpoint,
                                           int               tag,
                                           GBytes           *bytes);

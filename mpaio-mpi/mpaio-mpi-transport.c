@@ -32,6 +32,7 @@ typedef enum
   COMMAND_CONNECT_RANK,
   COMMAND_CONNECT_PARENT,
   COMMAND_SEND,
+  COMMAND_PLACE,
   COMMAND_ABANDON,
   COMMAND_FINALIZE,
 } CommandKind;
@@ -61,6 +62,10 @@ typedef struct
   guint         heartbeat_ms;
   int           heartbeat_tag;
   gint64        last_send;
+  int           place_tag;          /* large messages of this tag go to places */
+  GQueue        places;             /* GBytes, where the next ones go */
+  MPI_Message   held;               /* one matched before its place was given */
+  int           held_count;
 } Endpoint;
 
 typedef struct
@@ -156,6 +161,7 @@ endpoint_free (gpointer data)
 {
   Endpoint *endpoint = data;
 
+  g_queue_clear_full (&endpoint->places, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&endpoint->sink, mpaio_mpi_sink_unref);
   g_free (endpoint);
 }
@@ -173,6 +179,9 @@ endpoint_add (guint          id,
   endpoint->comm = comm;
   endpoint->rank = rank;
   endpoint->last_send = g_get_monotonic_time ();
+  endpoint->place_tag = -1;
+  endpoint->held = MPI_MESSAGE_NULL;
+  g_queue_init (&endpoint->places);
   g_hash_table_insert (transport.endpoints, GUINT_TO_POINTER (id), endpoint);
   mpaio_mpi_sink_push (sink, MPAIO_MPI_EVENT_CONNECTED, id, 0, NULL, NULL);
 }
@@ -311,6 +320,7 @@ do_connect_parent (Command *command)
   endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
   endpoint->heartbeat_ms = command->heartbeat_ms;
   endpoint->heartbeat_tag = command->tag;
+  endpoint->place_tag = command->rank;
 }
 
 static void
@@ -351,6 +361,15 @@ do_send (Command *command)
 }
 
 static void
+do_place (Command *command)
+{
+  Endpoint *endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+
+  if (endpoint != NULL)
+    g_queue_push_tail (&endpoint->places, g_steal_pointer (&command->bytes));
+}
+
+static void
 command_free (Command *command)
 {
   g_clear_pointer (&command->sink, mpaio_mpi_sink_unref);
@@ -387,6 +406,9 @@ run_command (Command *command)
       break;
     case COMMAND_SEND:
       do_send (command);
+      break;
+    case COMMAND_PLACE:
+      do_place (command);
       break;
     case COMMAND_ABANDON:
       if (!g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (command->endpoint)))
@@ -460,13 +482,76 @@ count_live_sends (void)
   return n;
 }
 
+static void
+receive_into_buffer (Endpoint    *endpoint,
+                     MPI_Message *message,
+                     int          tag,
+                     int          count)
+{
+  guint8 *buffer = g_malloc (MAX (count, 1));
+
+  MPI_Mrecv (buffer, count, MPI_BYTE, message, MPI_STATUS_IGNORE);
+  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, tag,
+                       g_bytes_new_take (buffer, count), NULL);
+}
+
+/* The held message goes to the first place given, straight: the event's
+ * bytes are the place. A place of the wrong size is used up, and the
+ * message goes to a buffer, for the owner to see the sizes differ. */
+static gboolean
+receive_held (Endpoint *endpoint)
+{
+  g_autoptr(GBytes) place = g_queue_pop_head (&endpoint->places);
+  gsize size = 0;
+  gpointer data;
+
+  if (place == NULL)
+    return FALSE;
+
+  data = (gpointer) g_bytes_get_data (place, &size);
+  if (size != (gsize) endpoint->held_count)
+    {
+      receive_into_buffer (endpoint, &endpoint->held, endpoint->place_tag, endpoint->held_count);
+      return TRUE;
+    }
+
+  MPI_Mrecv (data, endpoint->held_count, MPI_BYTE, &endpoint->held, MPI_STATUS_IGNORE);
+  endpoint->held = MPI_MESSAGE_NULL;
+  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, endpoint->place_tag,
+                       g_steal_pointer (&place), NULL);
+  return TRUE;
+}
+
+/* A large message of the place tag waits, matched, until its place is
+ * given; nothing after it is received meanwhile, so that events keep
+ * their order. If no place was given yet, the owner hears of it by an
+ * event without bytes (and knows whether one is coming). */
+static gboolean
+hold (Endpoint    *endpoint,
+      MPI_Message  message,
+      int          count)
+{
+  endpoint->held = message;
+  endpoint->held_count = count;
+  if (g_queue_is_empty (&endpoint->places))
+    {
+      mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id,
+                           endpoint->place_tag, NULL, NULL);
+      return TRUE;
+    }
+
+  return receive_held (endpoint);
+}
+
 static gboolean
 receive_one (Endpoint *endpoint)
 {
   MPI_Message message = MPI_MESSAGE_NULL;
   MPI_Status status;
   int flag = 0, count = 0, rc;
-  guint8 *buffer;
+
+  if (endpoint->held != MPI_MESSAGE_NULL)
+    return receive_held (endpoint);
 
   rc = MPI_Improbe (endpoint->rank, MPI_ANY_TAG, endpoint->comm, &flag, &message, &status);
   if (rc != MPI_SUCCESS)
@@ -481,10 +566,10 @@ receive_one (Endpoint *endpoint)
     return FALSE;
 
   MPI_Get_count (&status, MPI_BYTE, &count);
-  buffer = g_malloc (MAX (count, 1));
-  MPI_Mrecv (buffer, count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
-  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, status.MPI_TAG,
-             g_bytes_new_take (buffer, count), NULL);
+  if (status.MPI_TAG == endpoint->place_tag && count >= MPAIO_MPI_PLACE_MIN_SIZE)
+    return hold (endpoint, message, count);
+
+  receive_into_buffer (endpoint, &message, status.MPI_TAG, count);
   return TRUE;
 }
 
@@ -693,17 +778,36 @@ mpaio_mpi_connect_rank (MpaioMpiSink *sink,
 }
 
 /* In a worker: the caller, with a heartbeat sent whenever nothing else
- * went for @heartbeat_ms. */
+ * went for @heartbeat_ms. Its messages of @place_tag of at least
+ * MPAIO_MPI_PLACE_MIN_SIZE bytes go where mpaio_mpi_place() says. */
 guint
 mpaio_mpi_connect_parent (MpaioMpiSink *sink,
                           guint         heartbeat_ms,
-                          int           heartbeat_tag)
+                          int           heartbeat_tag,
+                          int           place_tag)
 {
   Command *command = command_new (COMMAND_CONNECT_PARENT, sink);
 
   command->heartbeat_ms = heartbeat_ms;
   command->tag = heartbeat_tag;
+  command->rank = place_tag;
   return push (command);
+}
+
+/* The next large message of the endpoint's place tag is received straight
+ * into @data, which must stay valid and untouched until its event comes
+ * (whose bytes are then @data): no copy. Places are used in the order
+ * given, one per message of at least MPAIO_MPI_PLACE_MIN_SIZE bytes. */
+void
+mpaio_mpi_place (guint    endpoint,
+                 gpointer data,
+                 gsize    size)
+{
+  Command *command = command_new (COMMAND_PLACE, NULL);
+
+  command->endpoint = endpoint;
+  command->bytes = g_bytes_new_static (data, size);
+  push (command);
 }
 
 /* Sends @bytes as they are: they must not change until sent. */

@@ -48,20 +48,29 @@ shutdown_sync (MpaioExecutor *executor)
   g_assert_no_error (error);
 }
 
-/* Sums 1..N_VALUES and checks every chunk came once. */
+/* Sums 1..N_VALUES in chunks of @chunk_size and checks every chunk came
+ * once. */
 static void
-check_sum (MpaioMpiExecutor *executor)
+check_sum_in_chunks (MpaioMpiExecutor *executor,
+                     guint             chunk_size)
 {
   g_autoptr(MpaioOrchestrator) orchestrator = NULL;
   g_autoptr(TestSumWorker) worker = NULL;
   g_autoptr(GError) error = NULL;
+  guint n_chunks = (N_VALUES + chunk_size - 1) / chunk_size;
 
-  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (executor), N_VALUES, CHUNK_SIZE, &worker);
+  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (executor), N_VALUES, chunk_size, &worker);
   g_assert_true (test_run_sync (orchestrator, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (worker->total, ==, test_sum_1_to_n (N_VALUES));
-  g_assert_cmpuint (worker->n_callbacks, ==, N_VALUES / CHUNK_SIZE);
-  g_assert_cmpuint (g_hash_table_size (worker->seen_chunks), ==, N_VALUES / CHUNK_SIZE);
+  g_assert_cmpuint (worker->n_callbacks, ==, n_chunks);
+  g_assert_cmpuint (g_hash_table_size (worker->seen_chunks), ==, n_chunks);
+}
+
+static void
+check_sum (MpaioMpiExecutor *executor)
+{
+  check_sum_in_chunks (executor, CHUNK_SIZE);
 }
 
 /* The same, then shuts the executor down and checks its workers are gone. */
@@ -109,6 +118,21 @@ test_spawned_sends_bytes (void)
 
   g_object_set (executor, "local-mapping", FALSE, NULL);
   check_sum_and_shutdown (executor);
+}
+
+/* Large chunks' bytes are received straight into the worker's memory
+ * (test-mpi-place.c tests how); here, a run mixing them with a small one,
+ * twice, so that the places of the first run's pages, given back, are used
+ * again. */
+static void
+test_sends_large_chunks (void)
+{
+  g_autoptr(MpaioMpiExecutor) executor = make_executor (2);
+
+  g_object_set (executor, "local-mapping", FALSE, NULL);
+  check_sum_in_chunks (executor, 30000);
+  check_sum_in_chunks (executor, 95000);
+  shutdown_sync (MPAIO_EXECUTOR (executor));
 }
 
 static void
@@ -300,6 +324,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/mpi/spawned", test_spawned);
   g_test_add_func ("/mpaio/mpi/two-runs", test_two_runs);
   g_test_add_func ("/mpaio/mpi/spawned-sends-bytes", test_spawned_sends_bytes);
+  g_test_add_func ("/mpaio/mpi/sends-large-chunks", test_sends_large_chunks);
   g_test_add_func ("/mpaio/mpi/explicit-argv", test_explicit_argv);
   g_test_add_func ("/mpaio/mpi/worker-error", test_worker_error);
   g_test_add_func ("/mpaio/mpi/output-refused", test_output_refused);

@@ -52,19 +52,6 @@ static const Workload workloads[] = {
   { "mix", 4000000, 8, 0, KERNEL_MIX, UINT64_C (17859751705182148732) },
 };
 
-static uint64_t
-mix64 (uint64_t x)
-{
-  for (int round = 0; round < 32; round++)
-    {
-      x += UINT64_C (0x9E3779B97F4A7C15);
-      x = (x ^ (x >> 30)) * UINT64_C (0xBF58476D1CE4E5B9);
-      x = (x ^ (x >> 27)) * UINT64_C (0x94D049BB133111EB);
-      x ^= x >> 31;
-    }
-  return x;
-}
-
 /* Chunk i covers [i * n / n_chunks, (i + 1) * n / n_chunks). */
 static void
 chunk_bounds (size_t n, size_t n_chunks, size_t i, size_t *start, size_t *end)

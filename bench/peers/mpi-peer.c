@@ -5,7 +5,7 @@
  * holds the array 1..n, sends each chunk's bytes to a worker rank (the next
  * chunk to whichever rank answered), and adds up the sums they send back.
  *
- *   mpirun -np N+1 mpi-peer --workload startup|small|sum [--runs R]
+ *   mpirun -np N+1 mpi-peer --workload startup|small|sum|mix [--runs R]
  *
  * Blocking sends and receives, as a plain MPI program is written. Prints
  * WORKLOAD workers=N chunks=N result=R seconds=S (run=K with several runs)
@@ -19,7 +19,9 @@
 
 #include "peer-util.h"
 
-#define TAG_CHUNK 1
+/* A chunk's tag says its kernel. */
+#define TAG_CHUNK_SUM 1
+#define TAG_CHUNK_MIX 4
 #define TAG_SUM 2
 #define TAG_STOP 3
 
@@ -27,12 +29,15 @@ typedef struct {
   const char *name;
   long n_elements;
   long n_chunks;
+  int tag;
+  uint64_t expected;
 } Workload;
 
 static const Workload workloads[] = {
-  { "startup", 1000, 1 },
-  { "small", 1000000, 10000 },
-  { "sum", 100000000, 8 },
+  { "startup", 1000, 1, TAG_CHUNK_SUM, UINT64_C (500500) },
+  { "small", 1000000, 10000, TAG_CHUNK_SUM, UINT64_C (500000500000) },
+  { "sum", 100000000, 8, TAG_CHUNK_SUM, UINT64_C (5000000050000000) },
+  { "mix", 4000000, 8, TAG_CHUNK_MIX, UINT64_C (17859751705182148732) },
 };
 
 static void
@@ -53,21 +58,26 @@ serve (void)
         }
       MPI_Get_count (&status, MPI_INT64_T, &count);
       values = malloc ((size_t) count * sizeof *values + 1);
-      MPI_Recv (values, count, MPI_INT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      for (int i = 0; i < count; i++)
-        sum += values[i];
+      MPI_Recv (values, count, MPI_INT64_T, 0, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      if (status.MPI_TAG == TAG_CHUNK_MIX)
+        for (int i = 0; i < count; i++)
+          sum ^= (int64_t) mix64 ((uint64_t) values[i]);
+      else
+        for (int i = 0; i < count; i++)
+          sum += values[i];
       free (values);
       MPI_Send (&sum, 1, MPI_INT64_T, 0, TAG_SUM, MPI_COMM_WORLD);
     }
 }
 
 static void
-send_chunk (const int64_t *values, long n, long n_chunks, long chunk, int rank)
+send_chunk (const int64_t *values, const Workload *workload, long chunk, int rank)
 {
+  long n = workload->n_elements, n_chunks = workload->n_chunks;
   long size = (n + n_chunks - 1) / n_chunks;
   long start = chunk * size, end = start + size < n ? start + size : n;
 
-  MPI_Send (values + start, (int) (end - start), MPI_INT64_T, rank, TAG_CHUNK, MPI_COMM_WORLD);
+  MPI_Send (values + start, (int) (end - start), MPI_INT64_T, rank, workload->tag, MPI_COMM_WORLD);
 }
 
 /* Two chunks in flight per worker, the next one to whoever answers. */
@@ -79,7 +89,7 @@ run (const int64_t *values, const Workload *workload, int n_workers)
 
   for (int round = 0; round < 2; round++)
     for (int rank = 1; rank <= n_workers && next < workload->n_chunks; rank++)
-      send_chunk (values, workload->n_elements, workload->n_chunks, next++, rank);
+      send_chunk (values, workload, next++, rank);
 
   while (n_done < workload->n_chunks)
     {
@@ -87,10 +97,13 @@ run (const int64_t *values, const Workload *workload, int n_workers)
       int64_t sum;
 
       MPI_Recv (&sum, 1, MPI_INT64_T, MPI_ANY_SOURCE, TAG_SUM, MPI_COMM_WORLD, &status);
-      total += (uint64_t) sum;
+      if (workload->tag == TAG_CHUNK_MIX)
+        total ^= (uint64_t) sum;
+      else
+        total += (uint64_t) sum;
       n_done++;
       if (next < workload->n_chunks)
-        send_chunk (values, workload->n_elements, workload->n_chunks, next++, status.MPI_SOURCE);
+        send_chunk (values, workload, next++, status.MPI_SOURCE);
     }
 
   return total;
@@ -120,7 +133,7 @@ main (int argc, char **argv)
   if (workload == NULL || n_runs < 1 || size < 2)
     {
       if (rank == 0)
-        fprintf (stderr, "Usage: mpirun -np N+1 %s --workload startup|small|sum [--runs R]\n",
+        fprintf (stderr, "Usage: mpirun -np N+1 %s --workload startup|small|sum|mix [--runs R]\n",
                  argv[0]);
       MPI_Finalize ();
       return 2;
@@ -143,7 +156,7 @@ main (int argc, char **argv)
           printf ("%s workers=%d chunks=%ld result=%" PRIu64 " seconds=%.6f",
                   workload->name, size - 1, workload->n_chunks, result, now_seconds () - begin);
           printf (n_runs > 1 ? " run=%ld\n" : "\n", r);
-          failed |= result != sum_to ((uint64_t) workload->n_elements);
+          failed |= result != workload->expected;
         }
 
       for (int w = 1; w < size; w++)

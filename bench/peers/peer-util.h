@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* What the native peers share: the clock, the expected sum of a resized
- * array, and the parsing of a count on the command line. */
+ * array, the parsing of a count on the command line, and the mix kernel. */
 
 #pragma once
 
@@ -38,4 +38,18 @@ parse_count (const char *text, long max)
   if (errno != 0 || *end != '\0' || value < 1 || value > max)
     return -1;
   return value;
+}
+
+/* The mix workload's kernel: 32 rounds of splitmix64's finaliser. */
+static inline uint64_t
+mix64 (uint64_t x)
+{
+  for (int round = 0; round < 32; round++)
+    {
+      x += UINT64_C (0x9E3779B97F4A7C15);
+      x = (x ^ (x >> 30)) * UINT64_C (0xBF58476D1CE4E5B9);
+      x = (x ^ (x >> 27)) * UINT64_C (0x94D049BB133111EB);
+      x ^= x >> 31;
+    }
+  return x;
 }
