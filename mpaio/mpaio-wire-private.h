@@ -138,6 +138,16 @@ typedef struct
   const char *message;
 } MpaioWireError;
 
+/* A worker spec, the body of WORKER without its id: the type name and the
+ * properties that differ from their defaults, as an a{sv}. */
+MPAIO_INTERNAL
+GVariant           *mpaio_wire_spec_new          (const char       *type_name,
+                                                  GVariant         *properties);
+MPAIO_INTERNAL
+void                mpaio_wire_spec_get          (GVariant         *spec,
+                                                  const char      **type_name,
+                                                  GVariantIter    **properties);
+
 MPAIO_INTERNAL
 const GVariantType *mpaio_message_body_type      (MpaioMessageKind kind);
 MPAIO_INTERNAL

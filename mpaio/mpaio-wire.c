@@ -193,6 +193,23 @@ mpaio_wire_worker_build (const MpaioWireWorker *worker)
   return g_variant_new ("(u@(sa{sv}))", worker->id, worker->spec);
 }
 
+/* Floating, as g_variant_new() returns it. */
+GVariant *
+mpaio_wire_spec_new (const char *type_name,
+                     GVariant   *properties)
+{
+  return g_variant_new ("(s@a{sv})", type_name, properties);
+}
+
+/* @spec has the type WORKER's body gives it, checked when it was parsed. */
+void
+mpaio_wire_spec_get (GVariant      *spec,
+                     const char   **type_name,
+                     GVariantIter **properties)
+{
+  g_variant_get (spec, "(&sa{sv})", type_name, properties);
+}
+
 gboolean
 mpaio_wire_worker_parse (GVariant         *body,
                          MpaioWireWorker  *worker,

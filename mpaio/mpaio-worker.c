@@ -6,6 +6,7 @@
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
 #include "mpaio-util-private.h"
+#include "mpaio-wire-private.h"
 #include "mpaio-worker-private.h"
 
 /**
@@ -404,9 +405,8 @@ mpaio_worker_serialize (MpaioWorker  *self,
       g_variant_builder_add (&builder, "{sv}", pspec->name, value_to_variant (&value));
     }
 
-  return g_variant_ref_sink (g_variant_new ("(s@a{sv})",
-                                            G_OBJECT_TYPE_NAME (self),
-                                            g_variant_builder_end (&builder)));
+  return g_variant_ref_sink (mpaio_wire_spec_new (G_OBJECT_TYPE_NAME (self),
+                                                  g_variant_builder_end (&builder)));
 }
 
 static GType
@@ -455,7 +455,7 @@ mpaio_worker_new_from_spec (GVariant  *spec,
   GVariant *variant;
   GType type;
 
-  g_variant_get (spec, "(&sa{sv})", &type_name, &iter);
+  mpaio_wire_spec_get (spec, &type_name, &iter);
 
   if (!(type = lookup_worker_type (type_name, error)))
     return NULL;

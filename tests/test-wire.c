@@ -375,6 +375,31 @@ test_body_worker (void)
   g_assert_true (g_variant_equal (out.spec, spec));
 }
 
+/* A spec built by the wire module travels in WORKER and reads back the
+ * same: type name and properties. */
+static void
+test_body_worker_spec (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) spec = g_variant_ref_sink (mpaio_wire_spec_new ("MyWorker",
+                                                                      g_variant_new_parsed ("{'n': <@x 3>}")));
+  MpaioWireWorker in = { 7, spec };
+  g_auto(MpaioWireWorker) out = { 0, NULL };
+  g_autoptr(GVariant) body = through_wire (MPAIO_MESSAGE_WORKER, mpaio_wire_worker_build (&in));
+  g_autoptr(GVariantIter) properties = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const char *type_name, *name;
+
+  g_assert_true (mpaio_wire_worker_parse (body, &out, &error));
+  g_assert_no_error (error);
+  mpaio_wire_spec_get (out.spec, &type_name, &properties);
+  g_assert_cmpstr (type_name, ==, "MyWorker");
+  g_assert_cmpuint (g_variant_iter_n_children (properties), ==, 1);
+  g_assert_true (g_variant_iter_next (properties, "{&sv}", &name, &value));
+  g_assert_cmpstr (name, ==, "n");
+  g_assert_cmpint (g_variant_get_int64 (value), ==, 3);
+}
+
 static void
 test_body_forget_worker (void)
 {
@@ -627,6 +652,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/wire/body/memory", test_body_memory);
   g_test_add_func ("/mpaio/wire/body/forget-memory", test_body_forget_memory);
   g_test_add_func ("/mpaio/wire/body/worker", test_body_worker);
+  g_test_add_func ("/mpaio/wire/body/worker-spec", test_body_worker_spec);
   g_test_add_func ("/mpaio/wire/body/bind", test_body_bind);
   g_test_add_func ("/mpaio/wire/body/forget-worker", test_body_forget_worker);
   g_test_add_func ("/mpaio/wire/body/unbind", test_body_unbind);
