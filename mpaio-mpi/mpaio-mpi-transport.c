@@ -81,6 +81,7 @@ typedef struct
   gint64       last_abandon;       /* under lock */
   GThreadPool *spawner;             /* with MPI_THREAD_MULTIPLE */
   GHashTable  *abandoned;           /* endpoint ids given up, for late spawns */
+  GHashTable  *stopped_ranks;       /* ranks of MPI_COMM_WORLD told to stop */
 
   GMutex       lock;
   GCond        finalized_cond;
@@ -339,6 +340,8 @@ send_bytes (Endpoint *endpoint,
     rc = MPI_Isend (data, size, MPI_BYTE, endpoint->rank, tag, endpoint->comm, &request);
 
   endpoint->last_send = g_get_monotonic_time ();
+  if (tag == MPAIO_MPI_TAG_STOP && endpoint->comm == MPI_COMM_WORLD)
+    g_hash_table_add (transport.stopped_ranks, GINT_TO_POINTER (endpoint->rank));
   if (rc != MPI_SUCCESS)
     {
       mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, tag, NULL,
@@ -645,6 +648,24 @@ block_sigpipe (void)
   pthread_sigmask (SIG_BLOCK, &set, NULL);
 }
 
+/* Under mpirun, MPI_Finalize waits for every rank of the job. A worker rank
+ * that no executor connected (a run with fewer chunks than workers) or
+ * released (an executor never freed) is told to go now, or rank 0 and
+ * the whole job would wait for it. */
+static void
+stop_idle_ranks (void)
+{
+  int size = 0;
+
+  if (transport.init_error != NULL || mpaio_mpi_get_role () != MPAIO_MPI_ROLE_ROOT)
+    return;
+
+  MPI_Comm_size (MPI_COMM_WORLD, &size);
+  for (int rank = 1; rank < size; rank++)
+    if (!g_hash_table_contains (transport.stopped_ranks, GINT_TO_POINTER (rank)))
+      MPI_Send (NULL, 0, MPI_BYTE, rank, MPAIO_MPI_TAG_STOP, MPI_COMM_WORLD);
+}
+
 static gpointer
 thread_main (gpointer data)
 {
@@ -685,6 +706,7 @@ thread_main (gpointer data)
         backoff = MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
     }
 
+  stop_idle_ranks ();
   g_hash_table_remove_all (transport.endpoints);
   if (transport.init_error == NULL)
     MPI_Finalize ();
@@ -720,6 +742,7 @@ ensure_thread (void)
   transport.commands = g_async_queue_new_full ((GDestroyNotify) command_free);
   transport.endpoints = g_hash_table_new_full (NULL, NULL, NULL, endpoint_free);
   transport.abandoned = g_hash_table_new (NULL, NULL);
+  transport.stopped_ranks = g_hash_table_new (NULL, NULL);
   transport.requests = g_array_new (FALSE, FALSE, sizeof (MPI_Request));
   transport.request_bytes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   transport.request_endpoints = g_array_new (FALSE, FALSE, sizeof (guint));

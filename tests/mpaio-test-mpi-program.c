@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A program for the MPI tests. Under mpirun, rank 0 sums 1..100,000 on an
- * MpaioMpiExecutor (launched mode) and prints what it got, and the other
- * ranks serve. Spawned by an executor, it serves: it is also an explicit
+ * MpaioMpiExecutor (launched mode), in 100 chunks or with "one-chunk" in
+ * one, and prints what it got, and the other ranks serve. Spawned by an executor, it serves: it is also an explicit
  * worker program. */
 #include "config.h"
 
@@ -25,7 +25,9 @@ main (int   argc,
   mpaio_mpi_serve_if_worker ();
 
   executor = mpaio_mpi_executor_new (0);
-  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (executor), N_VALUES, 1000, &worker);
+  orchestrator = test_make_sum_run (MPAIO_EXECUTOR (executor), N_VALUES,
+                                    argc > 1 && g_str_equal (argv[1], "one-chunk") ? N_VALUES : 1000,
+                                    &worker);
   if (!test_run_sync (orchestrator, NULL, &error))
     {
       g_printerr ("%s\n", error->message);

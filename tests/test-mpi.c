@@ -286,27 +286,49 @@ environ_for_mpirun (void)
   return g_strv_builder_end (builder);
 }
 
-/* mpirun -np 3: rank 0 orchestrates, ranks 1 and 2 serve. */
-static void
-test_launched (void)
+/* Runs mpaio-test-mpi-program under mpirun -np 3 (rank 0 orchestrates,
+ * ranks 1 and 2 serve) and returns what rank 0 printed; mpirun must exit
+ * successfully, which it does only if every rank finalized MPI. */
+static char *
+run_launched (const char *argument)
 {
   g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "mpaio-test-mpi-program", NULL);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GSubprocess) mpirun = NULL;
   g_auto(GStrv) environ = environ_for_mpirun ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *expected = NULL;
+  char *out = NULL;
 
   g_subprocess_launcher_set_environ (launcher, environ);
-  mpirun = g_subprocess_launcher_spawn (launcher, &error, "mpirun", "-np", "3", program, NULL);
+  mpirun = g_subprocess_launcher_spawn (launcher, &error, "mpirun", "-np", "3", program, argument, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (mpirun, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_successful (mpirun));
+  return out;
+}
+
+static void
+test_launched (void)
+{
+  g_autofree char *out = run_launched (NULL);
+  g_autofree char *expected = NULL;
 
   expected = g_strdup_printf ("launched 1, 2 workers, %u chunks, total %" G_GINT64_FORMAT "\n",
                               N_VALUES / CHUNK_SIZE, test_sum_1_to_n (N_VALUES));
+  g_assert_cmpstr (out, ==, expected);
+}
+
+/* One chunk: rank 2 never gets work, and is told to go when rank 0 ends,
+ * instead of holding every rank's MPI_Finalize (and mpirun failing). */
+static void
+test_launched_idle_rank (void)
+{
+  g_autofree char *out = run_launched ("one-chunk");
+  g_autofree char *expected = NULL;
+
+  expected = g_strdup_printf ("launched 1, 2 workers, 1 chunks, total %" G_GINT64_FORMAT "\n",
+                              test_sum_1_to_n (N_VALUES));
   g_assert_cmpstr (out, ==, expected);
 }
 
@@ -330,6 +352,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/mpi/output-refused", test_output_refused);
   g_test_add_func ("/mpaio/mpi/rank-killed", test_rank_killed);
   g_test_add_func ("/mpaio/mpi/launched", test_launched);
+  g_test_add_func ("/mpaio/mpi/launched-idle-rank", test_launched_idle_rank);
 
   return g_test_run ();
 }
