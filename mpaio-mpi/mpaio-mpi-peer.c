@@ -143,17 +143,18 @@ mpi_send_memory (MpaioPeer         *peer,
                  gboolean           output)
 {
   Rank *rank = rank_of (peer);
-  guint64 id = mpaio_shared_memory_get_id (memory);
   int fd = mpaio_shared_memory_get_fd (memory);
   struct stat st = { 0 };
+  MpaioMpiMemory body = {
+    mpaio_shared_memory_get_id (memory), mpaio_shared_memory_get_size (memory),
+    rank->local, getpid (), fd, 0
+  };
 
-  if (rank->local)
-    fstat (fd, &st);
+  if (rank->local && fstat (fd, &st) == 0)
+    body.inode = st.st_ino;
 
-  g_hash_table_replace (rank->memories, g_memdup2 (&id, sizeof id), g_object_ref (memory));
-  mpaio_mpi_send_body (rank->endpoint, MPAIO_MPI_TAG_MEMORY,
-             g_variant_new ("(ttbttt)", id, (guint64) mpaio_shared_memory_get_size (memory),
-                            rank->local, (guint64) getpid (), (guint64) fd, (guint64) st.st_ino));
+  g_hash_table_replace (rank->memories, g_memdup2 (&body.id, sizeof body.id), g_object_ref (memory));
+  mpaio_mpi_send_body (rank->endpoint, MPAIO_MPI_TAG_MEMORY, mpaio_mpi_memory_build (&body));
 }
 
 static void
@@ -302,35 +303,42 @@ const MpaioTransport mpaio_mpi_transport = {
 
 /* What the MPI thread reports */
 
-static void
-on_mpi_hello (Rank     *rank,
-              GVariant *body)
+static gboolean
+on_mpi_hello (Rank      *rank,
+              GVariant  *body,
+              GError   **error)
 {
   MpaioMpiExecutor *self = rank->executor;
-  const char *host, *boot_id;
-  guint64 pid;
-  guint32 version;
+  MpaioMpiHello hello;
 
-  g_variant_get (body, "(u&st&s)", &version, &host, &pid, &boot_id);
+  if (!mpaio_mpi_hello_parse (body, &hello, error))
+    return FALSE;
+
   g_free (rank->host);
-  rank->host = g_strdup (host);
-  rank->pid = pid;
-  rank->same_node = g_strcmp0 (boot_id, self->boot_id) == 0;
+  rank->host = g_strdup (hello.host);
+  rank->pid = hello.pid;
+  rank->same_node = g_strcmp0 (hello.boot_id, self->boot_id) == 0;
   rank->local = self->local_mapping && rank->same_node;
+  return TRUE;
 }
 
 /* A failure that stopped a worker serving: it exits. */
-static void
-on_worker_failed (Rank     *rank,
-                  GVariant *body)
+static gboolean
+on_worker_failed (Rank      *rank,
+                  GVariant  *body,
+                  GError   **error)
 {
-  g_autofree char *name = mpi_describe (rank->peer);
+  g_autofree char *name = NULL;
   const char *message;
 
-  g_variant_get (body, "(&s)", &message);
+  if (!mpaio_mpi_failed_parse (body, &message, error))
+    return FALSE;
+
+  name = mpi_describe (rank->peer);
   mpaio_peer_abandon (rank->peer, g_error_new (MPAIO_ERROR, MPAIO_ERROR_WORKER_FAILED,
                                                "%s: %s", name, message));
   rank_let_go (rank, STOP_GRACE_USEC);
+  return TRUE;
 }
 
 static gboolean
@@ -349,18 +357,14 @@ on_message (Rank           *rank,
     return FALSE;
 
   if (event->tag == MPAIO_MPI_TAG_HELLO)
-    on_mpi_hello (rank, message.body);
+    ok = on_mpi_hello (rank, message.body, error);
   else if (event->tag == MPAIO_MPI_TAG_FAILED)
-    on_worker_failed (rank, message.body);
+    ok = on_worker_failed (rank, message.body, error);
   else
-    {
-      ok = mpaio_peer_receive (rank->peer, &message, error);
-      mpaio_message_clear (&message);
-      return ok;
-    }
+    ok = mpaio_peer_receive (rank->peer, &message, error);
 
   mpaio_message_clear (&message);
-  return TRUE;
+  return ok;
 }
 
 /* A spawn that failed is a start that failed, unless other workers run:

@@ -6,7 +6,8 @@
 G_BEGIN_DECLS
 
 /* Messages between an MPI executor and its worker ranks. Each is one MPI
- * message of MPI_BYTE whose tag says its kind. HELLO, FORGET_MEMORY,
+ * message of MPI_BYTE whose tag says its kind. This module owns the
+ * format of MPI's own bodies: they are built and read here only. HELLO, FORGET_MEMORY,
  * WORKER, BIND, UNBIND, PROCESS, RESULT and ERROR are the process pool's messages (the tag is
  * their MpaioMessageKind, the body the same serialized GVariant); these are
  * MPI's own: */
@@ -25,6 +26,39 @@ typedef enum
 #define MPAIO_MPI_PROTOCOL_VERSION 1
 /* How often an idle worker says it is alive. */
 #define MPAIO_MPI_HEARTBEAT_MS 200
+
+/* The bodies of MPI's own messages; the strings of a parsed one point
+ * into its body. */
+typedef struct
+{
+  guint32     version;
+  const char *host;
+  guint64     pid;
+  const char *boot_id;
+} MpaioMpiHello;
+
+typedef struct
+{
+  guint64  id;
+  guint64  size;
+  gboolean local;       /* mapped on the node: open the caller's fd */
+  guint64  pid;         /* the caller's, with its fd and the inode */
+  guint64  fd;
+  guint64  inode;
+} MpaioMpiMemory;
+
+GVariant *mpaio_mpi_hello_build  (const MpaioMpiHello  *hello);
+gboolean  mpaio_mpi_hello_parse  (GVariant             *body,
+                                  MpaioMpiHello        *hello,
+                                  GError              **error);
+GVariant *mpaio_mpi_memory_build (const MpaioMpiMemory *memory);
+gboolean  mpaio_mpi_memory_parse (GVariant             *body,
+                                  MpaioMpiMemory       *memory,
+                                  GError              **error);
+GVariant *mpaio_mpi_failed_build (const char           *message);
+gboolean  mpaio_mpi_failed_parse (GVariant             *body,
+                                  const char          **message,
+                                  GError              **error);
 
 void      mpaio_mpi_send_body (guint    endpoint,
                                int      tag,

@@ -143,23 +143,19 @@ server_send_error (Server       *server,
  * through /proc, mapped read-only. Elsewhere it is a sparse memfd of the
  * same size, into which each chunk's bytes are copied as they come. */
 static MpaioSharedMemory *
-open_memory (guint64   size,
-             gboolean  local,
-             guint64   pid,
-             guint64   fd_number,
-             guint64   inode,
-             GError  **error)
+open_memory (const MpaioMpiMemory  *body,
+             GError               **error)
 {
   g_autofree char *path = NULL;
   mpaio_autofd fd = -1;
   struct stat st;
 
-  if (!local)
-    return mpaio_shared_memory_new (size, error);
+  if (!body->local)
+    return mpaio_shared_memory_new (body->size, error);
 
-  path = g_strdup_printf ("/proc/%" PRIu64 "/fd/%" PRIu64, pid, fd_number);
+  path = g_strdup_printf ("/proc/%" PRIu64 "/fd/%" PRIu64, body->pid, body->fd);
   fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0 || (guint64) st.st_ino != inode)
+  if (fd < 0 || fstat (fd, &st) < 0 || (guint64) st.st_ino != body->inode)
     {
       g_set_error (error, MPAIO_ERROR, MPAIO_ERROR_FAILED,
                    _("A worker on the caller's node could not open its memory as %s: %s; "
@@ -168,7 +164,7 @@ open_memory (guint64   size,
       return NULL;
     }
 
-  return mpaio_shared_memory_new_for_worker (g_steal_fd (&fd), size, FALSE, error);
+  return mpaio_shared_memory_new_for_worker (g_steal_fd (&fd), body->size, FALSE, error);
 }
 
 static gboolean
@@ -176,19 +172,21 @@ server_add_memory (Server    *server,
                    GVariant  *body,
                    GError   **error)
 {
-  guint64 id, size, pid, fd, inode;
-  gboolean local;
-  Memory *memory = g_new0 (Memory, 1);
+  MpaioMpiMemory parsed;
+  Memory *memory;
 
-  g_variant_get (body, "(ttbttt)", &id, &size, &local, &pid, &fd, &inode);
-  memory->mirror = !local;
-  if (!(memory->memory = open_memory (size, local, pid, fd, inode, error)))
+  if (!mpaio_mpi_memory_parse (body, &parsed, error))
+    return FALSE;
+
+  memory = g_new0 (Memory, 1);
+  memory->mirror = !parsed.local;
+  if (!(memory->memory = open_memory (&parsed, error)))
     {
       memory_free (memory);
       return FALSE;
     }
 
-  g_hash_table_replace (server->memories, GSIZE_TO_POINTER (id), memory);
+  g_hash_table_replace (server->memories, GSIZE_TO_POINTER (parsed.id), memory);
   return TRUE;
 }
 
@@ -517,10 +515,9 @@ static void
 server_hello (Server *server)
 {
   g_autofree char *boot_id = mpaio_mpi_boot_id ();
+  MpaioMpiHello hello = { MPAIO_MPI_PROTOCOL_VERSION, g_get_host_name (), getpid (), boot_id };
 
-  mpaio_mpi_send_body (server->endpoint, MPAIO_MPI_TAG_HELLO,
-               g_variant_new ("(usts)", MPAIO_MPI_PROTOCOL_VERSION, g_get_host_name (),
-                              (guint64) getpid (), boot_id));
+  mpaio_mpi_send_body (server->endpoint, MPAIO_MPI_TAG_HELLO, mpaio_mpi_hello_build (&hello));
   mpaio_mpi_send_body (server->endpoint, MPAIO_MESSAGE_HELLO,
                mpaio_wire_hello_build (&(MpaioWireHello) { MPAIO_PROTOCOL_VERSION, getpid () }));
 }
@@ -569,7 +566,7 @@ mpaio_mpi_serve (GError **error)
   ok = server_loop (&server, error);
   if (!ok)
     mpaio_mpi_send_body (server.endpoint, MPAIO_MPI_TAG_FAILED,
-                         g_variant_new ("(s)", (*error)->message));
+                         mpaio_mpi_failed_build ((*error)->message));
   else
     server_flush (&server);
 
