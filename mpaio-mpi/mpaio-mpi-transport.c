@@ -14,8 +14,13 @@
 #include "mpaio-mpi-transport-private.h"
 
 /* The backoff between polls when nothing happens, in microseconds: the
- * first idle poll waits 1 µs, each next one twice as long, up to 1 ms. */
+ * first idle poll waits 1 µs, each next one twice as long, up to 50 µs
+ * for a while after the last message (a run is going: every hop of a
+ * chunk's round trip would wait as long), then up to 1 ms (idle: the
+ * thread wakes a thousand times a second, not twenty thousand). */
 #define MAX_BACKOFF_USEC 1000
+#define MAX_BUSY_BACKOFF_USEC 50
+#define BUSY_USEC (20 * 1000)
 #define MAX_SENDING_BACKOFF_USEC 16
 /* How long the process waits at exit for MPI_Finalize. */
 #define FINALIZE_WAIT_USEC (5 * G_USEC_PER_SEC)
@@ -671,6 +676,7 @@ thread_main (gpointer data)
 {
   gboolean running = TRUE;
   guint64 backoff = 0;
+  gint64 last_active = 0;
 
   block_sigpipe ();
   initialise ();
@@ -699,9 +705,14 @@ thread_main (gpointer data)
       /* Large sends only move while MPI is called: no sleeping then
        * beyond a short yield. */
       if (active)
-        backoff = 0;
+        {
+          backoff = 0;
+          last_active = g_get_monotonic_time ();
+        }
       else if (count_live_sends () > 0)
         backoff = MIN (backoff * 2 + 1, MAX_SENDING_BACKOFF_USEC);
+      else if (g_get_monotonic_time () - last_active < BUSY_USEC)
+        backoff = MIN (backoff * 2 + 1, MAX_BUSY_BACKOFF_USEC);
       else
         backoff = MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
     }
