@@ -10,6 +10,7 @@
 
 #include "mpaio-error.h"
 #include "mpaio-i18n-private.h"
+#include "mpaio-mpi-endpoint-private.h"
 #include "mpaio-mpi-protocol-private.h"
 #include "mpaio-mpi-transport-private.h"
 
@@ -57,27 +58,12 @@ typedef struct
   MPI_Comm      comm;               /* COMMAND_SPAWNED */
 } Command;
 
-/* Only the MPI thread touches endpoints and requests. */
-typedef struct
-{
-  guint         id;
-  MPI_Comm      comm;
-  int           rank;
-  MpaioMpiSink *sink;
-  guint         heartbeat_ms;
-  int           heartbeat_tag;
-  gint64        last_send;
-  int           place_tag;          /* large messages of this tag go to places */
-  GQueue        places;             /* GBytes, where the next ones go */
-  MPI_Message   held;               /* one matched before its place was given */
-  int           held_count;
-} Endpoint;
 
 typedef struct
 {
   GThread     *thread;
   GAsyncQueue *commands;
-  GHashTable  *endpoints;           /* id → Endpoint */
+  GHashTable  *endpoints;           /* id → MpaioMpiEndpoint */
   GArray      *requests;            /* MPI_Request, pending sends */
   GPtrArray   *request_bytes;       /* GBytes, kept until sent */
   GArray      *request_endpoints;   /* guint */
@@ -98,7 +84,7 @@ static Transport transport;
 
 static void block_sigpipe (void);
 static void command_free  (Command  *command);
-static void send_bytes    (Endpoint *endpoint,
+static void send_bytes    (MpaioMpiEndpoint *endpoint,
                            int       tag,
                            GBytes   *bytes);
 
@@ -150,44 +136,14 @@ mpaio_mpi_get_launched_size (void)
   return MAX (env_int (size_names, 1), 1);
 }
 
-static GError *
-error_from_mpi (int         code,
-                int         error_code,
-                const char *what)
-{
-  char text[MPI_MAX_ERROR_STRING] = "";
-  int length = 0;
-
-  MPI_Error_string (code, text, &length);
-  return g_error_new (MPAIO_ERROR, error_code, "%s: %s", what, text);
-}
-
-static void
-endpoint_free (gpointer data)
-{
-  Endpoint *endpoint = data;
-
-  g_queue_clear_full (&endpoint->places, (GDestroyNotify) g_bytes_unref);
-  g_clear_pointer (&endpoint->sink, mpaio_mpi_sink_unref);
-  g_free (endpoint);
-}
-
 static void
 endpoint_add (guint          id,
               MpaioMpiSink  *sink,
               MPI_Comm       comm,
               int            rank)
 {
-  Endpoint *endpoint = g_new0 (Endpoint, 1);
+  MpaioMpiEndpoint *endpoint = mpaio_mpi_endpoint_new (id, sink, comm, rank);
 
-  endpoint->id = id;
-  endpoint->sink = mpaio_mpi_sink_ref (sink);
-  endpoint->comm = comm;
-  endpoint->rank = rank;
-  endpoint->last_send = g_get_monotonic_time ();
-  endpoint->place_tag = -1;
-  endpoint->held = MPI_MESSAGE_NULL;
-  g_queue_init (&endpoint->places);
   g_hash_table_insert (transport.endpoints, GUINT_TO_POINTER (id), endpoint);
   mpaio_mpi_sink_push (sink, MPAIO_MPI_EVENT_CONNECTED, id, 0, NULL, NULL);
 }
@@ -243,13 +199,15 @@ spawn (Command *command)
   if (quiet > 0)
     g_usleep (quiet);
 
+  g_debug ("Spawning MPI worker %u: %s", command->endpoint, command->argv[0]);
   rc = MPI_Comm_spawn (command->argv[0], args, 1, info, 0, MPI_COMM_SELF, &comm, &errcode);
+  g_debug ("Spawned MPI worker %u: %s", command->endpoint, rc == MPI_SUCCESS ? "done" : "failed");
   if (info != MPI_INFO_NULL)
     MPI_Info_free (&info);
 
   if (rc != MPI_SUCCESS || errcode != MPI_SUCCESS)
     {
-      fail_command (command, error_from_mpi (rc != MPI_SUCCESS ? rc : errcode,
+      fail_command (command, mpaio_mpi_error_new_from_code (rc != MPI_SUCCESS ? rc : errcode,
                                              MPAIO_ERROR_SPAWN_FAILED,
                                              _("Could not spawn an MPI worker (when Open MPI "
                                                "says there are not enough slots, give it a "
@@ -299,7 +257,7 @@ static void
 do_spawned (Command *command)
 {
   g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
-  Endpoint *endpoint;
+  MpaioMpiEndpoint *endpoint;
 
   endpoint_add (command->endpoint, command->sink, command->comm, 0);
   if (!g_hash_table_remove (transport.abandoned, GUINT_TO_POINTER (command->endpoint)))
@@ -314,7 +272,7 @@ static void
 do_connect_parent (Command *command)
 {
   MPI_Comm parent = MPI_COMM_NULL;
-  Endpoint *endpoint;
+  MpaioMpiEndpoint *endpoint;
 
   MPI_Comm_get_parent (&parent);
   if (parent != MPI_COMM_NULL)
@@ -330,7 +288,7 @@ do_connect_parent (Command *command)
 }
 
 static void
-send_bytes (Endpoint *endpoint,
+send_bytes (MpaioMpiEndpoint *endpoint,
             int       tag,
             GBytes   *bytes)
 {
@@ -350,7 +308,7 @@ send_bytes (Endpoint *endpoint,
   if (rc != MPI_SUCCESS)
     {
       mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, tag, NULL,
-                 error_from_mpi (rc, MPAIO_ERROR_FAILED, _("Could not send to an MPI worker")));
+                 mpaio_mpi_error_new_from_code (rc, MPAIO_ERROR_FAILED, _("Could not send to an MPI worker")));
       return;
     }
 
@@ -362,7 +320,7 @@ send_bytes (Endpoint *endpoint,
 static void
 do_send (Command *command)
 {
-  Endpoint *endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+  MpaioMpiEndpoint *endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
 
   if (endpoint != NULL)
     send_bytes (endpoint, command->tag, command->bytes);
@@ -371,10 +329,10 @@ do_send (Command *command)
 static void
 do_place (Command *command)
 {
-  Endpoint *endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
+  MpaioMpiEndpoint *endpoint = g_hash_table_lookup (transport.endpoints, GUINT_TO_POINTER (command->endpoint));
 
   if (endpoint != NULL)
-    g_queue_push_tail (&endpoint->places, g_steal_pointer (&command->bytes));
+    mpaio_mpi_endpoint_add_place (endpoint, g_steal_pointer (&command->bytes));
 }
 
 static void
@@ -490,97 +448,6 @@ count_live_sends (void)
   return n;
 }
 
-static void
-receive_into_buffer (Endpoint    *endpoint,
-                     MPI_Message *message,
-                     int          tag,
-                     int          count)
-{
-  guint8 *buffer = g_malloc (MAX (count, 1));
-
-  MPI_Mrecv (buffer, count, MPI_BYTE, message, MPI_STATUS_IGNORE);
-  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, tag,
-                       g_bytes_new_take (buffer, count), NULL);
-}
-
-/* The held message goes to the first place given, straight: the event's
- * bytes are the place. A place of the wrong size is used up, and the
- * message goes to a buffer, for the owner to see the sizes differ. */
-static gboolean
-receive_held (Endpoint *endpoint)
-{
-  g_autoptr(GBytes) place = g_queue_pop_head (&endpoint->places);
-  gsize size = 0;
-  gpointer data;
-
-  if (place == NULL)
-    return FALSE;
-
-  data = (gpointer) g_bytes_get_data (place, &size);
-  if (size != (gsize) endpoint->held_count)
-    {
-      receive_into_buffer (endpoint, &endpoint->held, endpoint->place_tag, endpoint->held_count);
-      return TRUE;
-    }
-
-  MPI_Mrecv (data, endpoint->held_count, MPI_BYTE, &endpoint->held, MPI_STATUS_IGNORE);
-  endpoint->held = MPI_MESSAGE_NULL;
-  mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id, endpoint->place_tag,
-                       g_steal_pointer (&place), NULL);
-  return TRUE;
-}
-
-/* A large message of the place tag waits, matched, until its place is
- * given; nothing after it is received meanwhile, so that events keep
- * their order. If no place was given yet, the owner hears of it by an
- * event without bytes (and knows whether one is coming). */
-static gboolean
-hold (Endpoint    *endpoint,
-      MPI_Message  message,
-      int          count)
-{
-  endpoint->held = message;
-  endpoint->held_count = count;
-  if (g_queue_is_empty (&endpoint->places))
-    {
-      mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_MESSAGE, endpoint->id,
-                           endpoint->place_tag, NULL, NULL);
-      return TRUE;
-    }
-
-  return receive_held (endpoint);
-}
-
-static gboolean
-receive_one (Endpoint *endpoint)
-{
-  MPI_Message message = MPI_MESSAGE_NULL;
-  MPI_Status status;
-  int flag = 0, count = 0, rc;
-
-  if (endpoint->held != MPI_MESSAGE_NULL)
-    return receive_held (endpoint);
-
-  rc = MPI_Improbe (endpoint->rank, MPI_ANY_TAG, endpoint->comm, &flag, &message, &status);
-  if (rc != MPI_SUCCESS)
-    {
-      mpaio_mpi_sink_push (endpoint->sink, MPAIO_MPI_EVENT_FAILED, endpoint->id, 0, NULL,
-                 error_from_mpi (rc, MPAIO_ERROR_FAILED, _("Could not receive from an MPI worker")));
-      g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (endpoint->id));
-      return FALSE;
-    }
-
-  if (!flag)
-    return FALSE;
-
-  MPI_Get_count (&status, MPI_BYTE, &count);
-  if (status.MPI_TAG == endpoint->place_tag && count >= MPAIO_MPI_PLACE_MIN_SIZE)
-    return hold (endpoint, message, count);
-
-  receive_into_buffer (endpoint, &message, status.MPI_TAG, count);
-  return TRUE;
-}
-
 static gboolean
 poll_endpoints (void)
 {
@@ -590,8 +457,8 @@ poll_endpoints (void)
 
   for (GList *l = endpoints; l != NULL; l = l->next)
     {
-      Endpoint *endpoint = l->data;
-      guint n = 0;
+      MpaioMpiEndpoint *endpoint = l->data;
+      int n;
 
       if (endpoint->heartbeat_ms > 0 && now - endpoint->last_send >= endpoint->heartbeat_ms * 1000)
         {
@@ -600,9 +467,10 @@ poll_endpoints (void)
           send_bytes (endpoint, endpoint->heartbeat_tag, empty);
         }
 
-      while (n < MAX_RECEIVES_PER_ROUND && receive_one (endpoint))
-        n++;
-      active |= n > 0;
+      n = mpaio_mpi_endpoint_receive (endpoint, MAX_RECEIVES_PER_ROUND);
+      if (n < 0)
+        g_hash_table_remove (transport.endpoints, GUINT_TO_POINTER (endpoint->id));
+      active |= n != 0;
     }
 
   return active;
@@ -651,6 +519,28 @@ block_sigpipe (void)
   sigemptyset (&set);
   sigaddset (&set, SIGPIPE);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
+}
+
+/* A spawn still going when the program ends (its runs ended before its
+ * last worker came up) is waited for: Open MPI crashed when MPI_Finalize
+ * came during MPI_Comm_spawn. The worker it brought up is told to go at
+ * once; spawns not started are dropped. A spawn that hangs holds this
+ * thread, and the process exits at mpaio_mpi_finalize()'s bound. */
+static void
+finish_spawns (void)
+{
+  Command *command;
+
+  if (transport.spawner == NULL)
+    return;
+
+  g_thread_pool_free (g_steal_pointer (&transport.spawner), TRUE, TRUE);
+  while ((command = g_async_queue_try_pop (transport.commands)) != NULL)
+    {
+      if (command->kind == COMMAND_SPAWNED)
+        MPI_Send (NULL, 0, MPI_BYTE, 0, MPAIO_MPI_TAG_STOP, command->comm);
+      command_free (command);
+    }
 }
 
 /* Under mpirun, MPI_Finalize waits for every rank of the job. A worker rank
@@ -717,6 +607,7 @@ thread_main (gpointer data)
         backoff = MIN (backoff * 2 + 1, MAX_BACKOFF_USEC);
     }
 
+  finish_spawns ();
   stop_idle_ranks ();
   g_hash_table_remove_all (transport.endpoints);
   if (transport.init_error == NULL)
@@ -751,7 +642,7 @@ ensure_thread (void)
     g_setenv ("OMPI_MCA_orte_enable_recovery", "1", FALSE);
 
   transport.commands = g_async_queue_new_full ((GDestroyNotify) command_free);
-  transport.endpoints = g_hash_table_new_full (NULL, NULL, NULL, endpoint_free);
+  transport.endpoints = g_hash_table_new_full (NULL, NULL, NULL, mpaio_mpi_endpoint_free);
   transport.abandoned = g_hash_table_new (NULL, NULL);
   transport.stopped_ranks = g_hash_table_new (NULL, NULL);
   transport.requests = g_array_new (FALSE, FALSE, sizeof (MPI_Request));

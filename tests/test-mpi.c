@@ -332,6 +332,38 @@ test_launched_idle_rank (void)
   g_assert_cmpstr (out, ==, expected);
 }
 
+/* A program that ends while a spawn is still going must not crash: Open
+ * MPI did (SIGSEGV in MPI_Comm_spawn) in about one exit in ten when
+ * MPI_Finalize came in the middle; the transport now waits for the spawn
+ * and stops the worker it brought. Five programs, each ending about when
+ * its second worker connects. */
+static void
+test_exit_during_spawn (void)
+{
+  g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "mpaio-test-mpi-program", NULL);
+  g_auto(GStrv) environ = environ_for_mpirun ();
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      guint n_right = 0, n_runs = 0;
+
+      g_subprocess_launcher_set_environ (launcher, environ);
+      process = g_subprocess_launcher_spawn (launcher, &error, program, "busy-exit", NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+      g_assert_cmpint (sscanf (out, "%u of %u runs right", &n_right, &n_runs), ==, 2);
+      g_assert_cmpuint (n_runs, >, 0);
+      g_assert_cmpuint (n_right, ==, n_runs);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -353,6 +385,7 @@ main (int   argc,
   g_test_add_func ("/mpaio/mpi/rank-killed", test_rank_killed);
   g_test_add_func ("/mpaio/mpi/launched", test_launched);
   g_test_add_func ("/mpaio/mpi/launched-idle-rank", test_launched_idle_rank);
+  g_test_add_func ("/mpaio/mpi/exit-during-spawn", test_exit_during_spawn);
 
   return g_test_run ();
 }
