@@ -4,4 +4,5 @@ baseURLs = [
   [ 'GLib', 'https://docs.gtk.org/glib/' ],
   [ 'GObject', 'https://docs.gtk.org/gobject/' ],
   [ 'Gio', 'https://docs.gtk.org/gio/' ],
+  [ 'Mpaio', '../mpaio-1/' ],
 ]
