@@ -20,6 +20,16 @@ PEER_COLOURS = {
     "joblib": "#ff7f0e",
     "c-serial": "#7f7f7f",
     "openmp": "#2ca02c",
+    "mpaio-mpi": "#393b79",
+    "mpaio-mpi-warm": "#6b6ecf",
+    "mpaio-mpi-local": "#637939",
+    "mpaio-mpi-local-warm": "#b5cf6b",
+    "mpaio-mpi-launched": "#843c39",
+    "mpaio-mpi-launched-warm": "#d6616b",
+    "mpi": "#7b4173",
+    "mpi-warm": "#ce6dbd",
+    "mpi4py": "#8c6d31",
+    "mpi4py-warm": "#e7ba52",
 }
 
 
@@ -29,6 +39,16 @@ def fmt_decade(exponent):
         if exponent >= scale or unit == "ns":
             return f"{10 ** (exponent - scale):g} {unit}"
     raise AssertionError
+
+
+def fmt_seconds(s):
+    if s is None:
+        return "-"
+    if s >= 1:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} µs"
 
 
 def svg_document(width, height, body):

@@ -38,10 +38,15 @@ WORKLOADS = {
 }
 
 
-def parse_args(description):
+def parse_args(description, runs=False):
     """The workload and the worker count; --elements N and --chunks C
-    resize a sum workload to the array 1..N in C chunks."""
+    resize a sum workload to the array 1..N in C chunks.  With runs=True
+    the peer also takes --runs R (runs on the same workers) and the
+    count comes third: (workload, workers, runs)."""
     parser = argparse.ArgumentParser(description=description)
+    if runs:
+        parser.add_argument("--runs", type=int, default=1,
+                            help="runs on the same workers, one line each")
     parser.add_argument("--workload", required=True, choices=list(WORKLOADS))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--elements", type=int, help="sum 1..N instead")
@@ -60,6 +65,10 @@ def parse_args(description):
         if args.chunks < 1:
             parser.error("--chunks must be at least 1")
         workload = dataclasses.replace(workload, n_chunks=args.chunks)
+    if runs:
+        if args.runs < 1:
+            parser.error("--runs must be at least 1")
+        return workload, args.workers, args.runs
     return workload, args.workers
 
 
@@ -86,10 +95,7 @@ def create_filled_shm(workload):
     shm = shared_memory.SharedMemory(create=True,
                                      size=workload.n_elements * dtype.itemsize)
     array = np.ndarray((workload.n_elements,), dtype=dtype, buffer=shm.buf)
-    block = 1 << 22  # no temporary as large as the array
-    for start in range(0, workload.n_elements, block):
-        end = min(start + block, workload.n_elements)
-        array[start:end] = np.arange(start + 1, end + 1, dtype=dtype)
+    fill(workload, array)
     del array  # no exported buffer may outlive shm.close()
     return shm
 
@@ -143,10 +149,21 @@ def run_chunk(shm_name, shape, dtype, kernel, start, end):
     return result
 
 
-def report(workload, workers, result, seconds):
-    """Print the contract line; exit non-zero if the result is wrong."""
+def fill(workload, array):
+    """Fill array (of the workload's dtype) with 1..n, by blocks: no
+    temporary as large as the array."""
+    block = 1 << 22
+    for start in range(0, workload.n_elements, block):
+        end = min(start + block, workload.n_elements)
+        array[start:end] = np.arange(start + 1, end + 1, dtype=array.dtype)
+
+
+def report(workload, workers, result, seconds, run=None):
+    """Print the contract line (with run=K for one of several runs); exit
+    non-zero if the result is wrong."""
     print(f"{workload.name} workers={workers} chunks={workload.n_chunks} "
-          f"result={result} seconds={seconds:.9f}", flush=True)
+          f"result={result} seconds={seconds:.9f}"
+          + ("" if run is None else f" run={run}"), flush=True)
     if result != workload.expected:
         print(f"wrong result for {workload.name}: got {result}, "
               f"expected {workload.expected}", file=sys.stderr)
