@@ -146,8 +146,12 @@ test_soak (void)
                   runs, soak.n_kills, (g_get_monotonic_time () - begin) / 1e6,
                   rss_after_warmup, warmup, read_status_kib ("VmRSS:"));
 
-  /* Flat: what the first runs needed is reused, not added to. */
-  g_assert_cmpuint (read_status_kib ("VmRSS:"), <, rss_after_warmup + 8 * 1024);
+  /* Flat: what the first runs needed is reused, not added to. Under
+   * valgrind, VmRSS is mostly valgrind's own (shadow memory, translated
+   * code), which grows as the runs reach new code: there, valgrind's leak
+   * check, which fails the test on a definite leak, is the measure. */
+  if (g_getenv ("MPAIO_TEST_VALGRIND") == NULL)
+    g_assert_cmpuint (read_status_kib ("VmRSS:"), <, rss_after_warmup + 8 * 1024);
 
   /* Every fd of the pool goes with it (GLib closes child-watch pidfds in
    * its worker thread, a moment later). */
