@@ -120,6 +120,7 @@ struct _MpaioDispatch
   GQueue                spec_idle;          /* MpaioSpecUse* no run uses, newest first */
   guint                 last_spec_id;
   guint                 last_binding_id;
+  guint                 last_peer_serial;
   GHashTable           *run_bindings;       /* MpaioRun* → RunBindings* */
   GHashTable           *memories;           /* id → MpaioMemoryUse* */
   struct _MpaioForgetter *forgetter;        /* finalized memories, low memory */

@@ -16,9 +16,10 @@
  * run: pool-only state, kept out of the run layer. */
 typedef struct
 {
-  GVariant *spec;
-  guint     spec_id;
-  guint     binding_id;
+  GVariant        *spec;
+  guint            spec_id;
+  guint            binding_id;
+  MpaioChunkQueue *queue;           /* which peer gets which chunk */
 } PairBinding;
 
 typedef struct
@@ -31,7 +32,10 @@ static void
 run_bindings_free (RunBindings *bindings)
 {
   for (guint i = 0; i < bindings->n_pairs; i++)
-    g_clear_pointer (&bindings->pairs[i].spec, g_variant_unref);
+    {
+      g_clear_pointer (&bindings->pairs[i].spec, g_variant_unref);
+      g_clear_pointer (&bindings->pairs[i].queue, mpaio_chunk_queue_free);
+    }
   g_free (bindings);
 }
 
@@ -190,6 +194,7 @@ peer_add_job (MpaioPeer *peer,
   MpaioSentJob *sent = g_new0 (MpaioSentJob, 1);
 
   peer_send_setup (peer, job, binding);
+  mpaio_chunk_queue_note (binding->queue, job->chunk, peer->serial);
   sent->link.data = sent;
   sent->job = job;
   sent->binding_id = binding->binding_id;
@@ -534,7 +539,24 @@ count_wanted_peers (MpaioDispatch *self)
   return n_pending > n_starting ? n_pending - n_starting : 0;
 }
 
-/* One job for each peer with room; FALSE once no job or no room is left. */
+/* Chooses a chunk of @pair of @run for the peer @data: one of those it
+ * had in the run before (see mpaio-affinity-private.h), and only if it
+ * fits its depth, since a chunk chosen for a peer is for no other. */
+static gboolean
+pick_chunk (gpointer  data,
+            MpaioRun *run,
+            guint     pair,
+            guint64  *chunk)
+{
+  MpaioPeer *peer = data;
+  PairBinding *binding = pair_binding (peer->dispatch, run, pair);
+
+  return peer->in_flight.length < peer_depth (peer, binding->binding_id) &&
+         mpaio_chunk_queue_take (binding->queue, peer->serial, chunk);
+}
+
+/* One job for each peer with room; FALSE once no job or no room is left.
+ * Retried jobs come first, for any peer they fit. */
 static gboolean
 fill_round (MpaioDispatch *self)
 {
@@ -548,8 +570,8 @@ fill_round (MpaioDispatch *self)
       if (!peer_has_room (peer))
         continue;
 
-      if (!(job = mpaio_executor_base_pull (self->base)))
-        break;
+      if (!(job = mpaio_executor_base_pull (self->base, pick_chunk, peer)))
+        continue;
 
       if (!peer_fits (peer, job))
         {
@@ -610,10 +632,20 @@ bind_run (MpaioDispatch  *self,
   for (guint i = 0; i < n_pairs; i++)
     {
       MpaioRunPair *pair = mpaio_run_get_pair (run, i);
+      MpaioSharedMemory *memory = mpaio_data_iterator_get_memory (pair->iterator);
+      MpaioChunkLayout layout = {
+        G_OBJECT_TYPE (pair->iterator),
+        mpaio_data_iterator_get_offset (pair->iterator),
+        mpaio_data_iterator_get_element_size (pair->iterator),
+        mpaio_data_iterator_get_n_elements (pair->iterator),
+        pair->n_chunks,
+      };
 
       bindings->pairs[i].spec_id = mpaio_dispatch_use_spec (self, bindings->pairs[i].spec);
       bindings->pairs[i].binding_id = ++self->last_binding_id;
-      mpaio_dispatch_use_memory (self, mpaio_data_iterator_get_memory (pair->iterator));
+      mpaio_dispatch_use_memory (self, memory);
+      bindings->pairs[i].queue = mpaio_chunk_queue_new (mpaio_dispatch_get_chunk_owners (self, memory),
+                                                        &layout);
       if (pair->output != NULL)
         mpaio_dispatch_use_memory (self, pair->output);
     }

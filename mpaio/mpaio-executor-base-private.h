@@ -48,7 +48,9 @@ MPAIO_INTERNAL
 gboolean  mpaio_executor_base_detach            (MpaioExecutorBase           *self,
                                                  MpaioRun                    *run);
 MPAIO_INTERNAL
-MpaioJob *mpaio_executor_base_pull              (MpaioExecutorBase           *self);
+MpaioJob *mpaio_executor_base_pull              (MpaioExecutorBase           *self,
+                                                 MpaioChunkPicker             picker,
+                                                 gpointer                     picker_data);
 MPAIO_INTERNAL
 gboolean  mpaio_executor_base_close             (MpaioExecutorBase           *self);
 MPAIO_INTERNAL

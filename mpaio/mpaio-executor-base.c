@@ -68,11 +68,14 @@ mpaio_executor_base_detach (MpaioExecutorBase *self,
   return g_ptr_array_remove (self->runs, run);
 }
 
-/* The next job of the attached runs, round-robin over them. */
+/* The next job of the attached runs, round-robin over them; @picker (or
+ * %NULL) chooses chunks, as for mpaio_run_pull(). */
 MpaioJob *
-mpaio_executor_base_pull (MpaioExecutorBase *self)
+mpaio_executor_base_pull (MpaioExecutorBase *self,
+                          MpaioChunkPicker   picker,
+                          gpointer           picker_data)
 {
-  return mpaio_runs_pull (self->runs, &self->next_run);
+  return mpaio_runs_pull (self->runs, &self->next_run, picker, picker_data);
 }
 
 /* Fails the runs still going with MPAIO_ERROR_CLOSED and refuses new ones.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "mpaio-affinity-private.h"
 #include "mpaio-peer-private.h"
 #include "mpaio-shared-memory-private.h"
 
@@ -19,7 +20,9 @@
  * The dispatch holds a reference only while a run uses the memory; a weak
  * reference tells it when the object is finalized, and the peers forget
  * it then (FORGET_MEMORY). Under memory pressure (GMemoryMonitor's
- * low-memory-warning), peers forget every memory no run uses.
+ * low-memory-warning), peers forget every memory no run uses. With the
+ * memory goes the record of which peer had which of its chunks
+ * (mpaio-affinity-private.h).
  *
  * Objects are finalized, and the memory monitor warns, on any thread: both
  * go through an MpaioForgetter, which hands them to the dispatch on its
@@ -39,6 +42,7 @@ typedef struct
 {
   MpaioSharedMemory *memory;        /* held while a run uses it */
   guint              n_runs;
+  MpaioChunkOwners  *owners;
 } MpaioMemoryUse;
 
 typedef struct _MpaioForgetter
@@ -233,6 +237,7 @@ memory_use_free (gpointer data)
   MpaioMemoryUse *use = data;
 
   g_clear_object (&use->memory);
+  mpaio_chunk_owners_free (use->owners);
   g_free (use);
 }
 
@@ -341,12 +346,25 @@ mpaio_dispatch_use_memory (MpaioDispatch     *self,
   if (use == NULL)
     {
       use = g_new0 (MpaioMemoryUse, 1);
+      use->owners = mpaio_chunk_owners_new ();
       g_hash_table_insert (self->memories, key, use);
       forgetter_watch_memory (self->forgetter, memory);
     }
 
   if (use->n_runs++ == 0)
     use->memory = g_object_ref (memory);
+}
+
+/* Which peer had which chunk of @memory, which a run uses. */
+MpaioChunkOwners *
+mpaio_dispatch_get_chunk_owners (MpaioDispatch     *self,
+                                 MpaioSharedMemory *memory)
+{
+  gpointer key = GSIZE_TO_POINTER (mpaio_shared_memory_get_id (memory));
+  MpaioMemoryUse *use = g_hash_table_lookup (self->memories, key);
+
+  g_return_val_if_fail (use != NULL && use->n_runs > 0, NULL);
+  return use->owners;
 }
 
 /* The last run on @memory is over: peers keep it mapped, but the caller
@@ -383,7 +401,7 @@ mpaio_dispatch_forget_pending (MpaioDispatch *self)
 }
 
 /* Memory is short: peers unmap every memory no run uses; a later run maps
- * it again. */
+ * it again, on any peer. */
 void
 mpaio_dispatch_forget_idle_memories (MpaioDispatch *self)
 {
@@ -392,6 +410,12 @@ mpaio_dispatch_forget_idle_memories (MpaioDispatch *self)
 
   g_hash_table_iter_init (&iter, self->memories);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    if (((MpaioMemoryUse *) value)->n_runs == 0)
+    {
+      MpaioMemoryUse *use = value;
+
+      if (use->n_runs > 0)
+        continue;
       peers_forget (self, MPAIO_SENT_MEMORY, GPOINTER_TO_SIZE (key));
+      mpaio_chunk_owners_reset (use->owners);
+    }
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "mpaio-affinity-private.h"
 #include "mpaio-dispatch-private.h"
 #include "mpaio-sent-set-private.h"
 
@@ -28,6 +29,7 @@ struct _MpaioPeer
 {
   MpaioDispatch  *dispatch;
   gpointer        data;             /* the transport's */
+  guint           serial;           /* names it in chunk owners, never 0 */
   MpaioPeerState  state;
 
   GQueue          in_flight;        /* MpaioSentJob, in the order sent */
@@ -79,6 +81,8 @@ void      mpaio_dispatch_use_memory      (MpaioDispatch     *self,
                                           MpaioSharedMemory *memory);
 void      mpaio_dispatch_release_memory  (MpaioDispatch     *self,
                                           MpaioSharedMemory *memory);
+MpaioChunkOwners *mpaio_dispatch_get_chunk_owners (MpaioDispatch     *self,
+                                                   MpaioSharedMemory *memory);
 void      mpaio_dispatch_forget_pending (MpaioDispatch      *self);
 
 G_END_DECLS

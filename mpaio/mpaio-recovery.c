@@ -374,6 +374,7 @@ peer_start (MpaioDispatch  *self,
   MpaioPeer *peer = g_new0 (MpaioPeer, 1);
 
   peer->dispatch = self;
+  peer->serial = ++self->last_peer_serial;
   peer->state = MPAIO_PEER_STARTING;
   peer->open = TRUE;
   peer->sent = mpaio_sent_set_new ();

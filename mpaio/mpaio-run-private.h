@@ -23,7 +23,7 @@ typedef struct
   gsize              output_element_size;
   GVariantType      *result_type;
   guint64            n_chunks;
-  guint64            next_chunk;
+  guint64            n_taken;       /* chunks pulled so far */
   guint8            *done;          /* one bit per chunk */
 } MpaioRunPair;
 
@@ -39,6 +39,13 @@ typedef struct
 } MpaioJob;
 
 
+
+/* Chooses the chunk of pair @pair of @run that the job pulled now is for,
+ * among those not pulled yet; FALSE if none is for this puller. */
+typedef gboolean (*MpaioChunkPicker) (gpointer  user_data,
+                                      MpaioRun *run,
+                                      guint     pair,
+                                      guint64  *chunk);
 
 /* Called after each delivered result, with its worker and chunk, and once
  * more when the run ends, with no worker. */
@@ -69,7 +76,9 @@ gboolean      mpaio_run_is_finished  (MpaioRun         *run);
 MPAIO_INTERNAL
 guint64       mpaio_run_get_n_pending (MpaioRun        *run);
 MPAIO_INTERNAL
-MpaioJob     *mpaio_run_pull         (MpaioRun         *run);
+MpaioJob     *mpaio_run_pull         (MpaioRun         *run,
+                                      MpaioChunkPicker  picker,
+                                      gpointer          picker_data);
 MPAIO_INTERNAL
 void          mpaio_run_deliver      (MpaioRun         *run,
                                       MpaioJob         *job,
@@ -88,7 +97,9 @@ void          mpaio_run_start        (MpaioRun         *run);
 
 MPAIO_INTERNAL
 MpaioJob     *mpaio_runs_pull        (GPtrArray        *runs,
-                                      guint            *next_run);
+                                      guint            *next_run,
+                                      MpaioChunkPicker  picker,
+                                      gpointer          picker_data);
 MPAIO_INTERNAL
 void          mpaio_runs_fail        (GPtrArray        *runs,
                                       const GError     *error);

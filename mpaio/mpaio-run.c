@@ -134,7 +134,7 @@ mpaio_run_get_n_pending (MpaioRun *run)
     {
       MpaioRunPair *pair = g_ptr_array_index (run->pairs, i);
 
-      n_pending += pair->n_chunks - pair->next_chunk;
+      n_pending += pair->n_chunks - pair->n_taken;
     }
 
   return n_pending;
@@ -213,10 +213,13 @@ check_range (MpaioRun      *run,
   return FALSE;
 }
 
-/* Takes the next job to run: a retried one first, then the next chunk of
- * each pair in turn, so that all pairs progress together. */
+/* Takes the next job to run: a retried one first, then a chunk of each
+ * pair in turn, so that all pairs progress together: the one @picker
+ * chooses, or without one the next in order. */
 MpaioJob *
-mpaio_run_pull (MpaioRun *run)
+mpaio_run_pull (MpaioRun         *run,
+                MpaioChunkPicker  picker,
+                gpointer          picker_data)
 {
   if (run->finished)
     return NULL;
@@ -229,21 +232,28 @@ mpaio_run_pull (MpaioRun *run)
       guint index = (run->next_pair + n) % run->pairs->len;
       MpaioRunPair *pair = g_ptr_array_index (run->pairs, index);
       MpaioJob *job;
-      guint64 start, end;
+      guint64 chunk, start, end;
 
-      if (pair->next_chunk >= pair->n_chunks)
+      if (pair->n_taken >= pair->n_chunks)
         continue;
 
-      mpaio_data_iterator_get_chunk_range (pair->iterator, pair->next_chunk, &start, &end);
-      if (!check_range (run, pair, pair->next_chunk, start, end))
+      if (picker == NULL)
+        chunk = pair->n_taken;
+      else if (!picker (picker_data, run, index, &chunk))
+        continue;
+
+      g_assert (chunk < pair->n_chunks);
+      mpaio_data_iterator_get_chunk_range (pair->iterator, chunk, &start, &end);
+      if (!check_range (run, pair, chunk, start, end))
         return NULL;
 
       job = g_new0 (MpaioJob, 1);
       job->run = mpaio_run_ref (run);
       job->pair = index;
-      job->chunk = pair->next_chunk++;
+      job->chunk = chunk;
       job->start = start;
       job->end = end;
+      pair->n_taken++;
       run->next_pair = index + 1;
       return job;
     }
@@ -341,15 +351,17 @@ mpaio_job_prefix_error (MpaioJob  *job,
 
 /* Takes the next job from the runs attached to an executor, round-robin
  * over runs from *@next_run, so that runs sharing an executor progress
- * together. */
+ * together; @picker as for mpaio_run_pull(). */
 MpaioJob *
-mpaio_runs_pull (GPtrArray *runs,
-                 guint     *next_run)
+mpaio_runs_pull (GPtrArray        *runs,
+                 guint            *next_run,
+                 MpaioChunkPicker  picker,
+                 gpointer          picker_data)
 {
   for (guint n = 0; n < runs->len; n++)
     {
       guint index = (*next_run + n) % runs->len;
-      MpaioJob *job = mpaio_run_pull (g_ptr_array_index (runs, index));
+      MpaioJob *job = mpaio_run_pull (g_ptr_array_index (runs, index), picker, picker_data);
 
       if (job != NULL)
         {

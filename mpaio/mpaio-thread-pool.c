@@ -172,7 +172,7 @@ pool_dispatch (MpaioThreadPool *self)
   self->dispatching = TRUE;
 
   while (self->n_in_flight < THREAD_QUEUE_DEPTH * self->max_workers &&
-         (job = mpaio_executor_base_pull (&self->base)))
+         (job = mpaio_executor_base_pull (&self->base, NULL, NULL)))
     {
       self->n_in_flight++;
       g_thread_pool_push (self->threads, job, NULL);

@@ -33,6 +33,7 @@ typedef struct
   GHashTable *memories;         /* id → MpaioSharedMemory */
   GHashTable *bindings;         /* id → FakeBinding */
   GArray     *jobs;             /* MpaioResultId then MpaioWireRange, pairs */
+  GArray     *taken;            /* guint64: every chunk it was sent */
   GString    *log;              /* what it was sent, in order */
 } FakePeer;
 
@@ -109,6 +110,7 @@ fake_start (MpaioDispatch  *dispatch,
   fake->memories = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   fake->bindings = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   fake->jobs = g_array_new (FALSE, FALSE, sizeof (MpaioWireRange));
+  fake->taken = g_array_new (FALSE, FALSE, sizeof (guint64));
   fake->log = self->log;
   g_ptr_array_add (self->fakes, fake);
   schedule_answer (self);
@@ -123,6 +125,7 @@ fake_free (gpointer data)
   g_hash_table_unref (fake->memories);
   g_hash_table_unref (fake->bindings);
   g_array_unref (fake->jobs);
+  g_array_unref (fake->taken);
   g_free (fake);
 }
 
@@ -205,6 +208,7 @@ fake_send_jobs (MpaioPeer              *peer,
 
       g_array_append_val (fake->jobs, binding);
       g_array_append_val (fake->jobs, jobs->ranges[i]);
+      g_array_append_val (fake->taken, jobs->ranges[i].chunk);
     }
   fake->max_held = MAX (fake->max_held, fake->jobs->len / 2);
   schedule_answer (remote_of (peer));
@@ -747,6 +751,97 @@ test_timeout_deadline (void)
   shut_down (self);
 }
 
+/* Runs a TestSumWorker on @iterator, which covers 1 to @n, and says which
+ * peer (its number) each chunk went to. */
+static void
+run_sum_on (TestRemote        *self,
+            MpaioDataIterator *iterator,
+            guint64            n,
+            guint             *peer_of_chunk)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpaioOrchestrator) orchestrator = mpaio_orchestrator_new (MPAIO_EXECUTOR (self));
+  g_autoptr(TestSumWorker) worker = g_object_new (TEST_TYPE_SUM_WORKER, NULL);
+  guint64 n_chunks = mpaio_data_iterator_get_n_chunks (iterator);
+
+  for (guint i = 0; i < self->fakes->len; i++)
+    g_array_set_size (((FakePeer *) self->fakes->pdata[i])->taken, 0);
+
+  mpaio_orchestrator_add (orchestrator, MPAIO_WORKER (worker), iterator);
+  g_assert_true (test_run_sync (orchestrator, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (worker->total, ==, test_sum_1_to_n (n));
+
+  memset (peer_of_chunk, 0, n_chunks * sizeof (guint));
+  for (guint i = 0; i < self->fakes->len; i++)
+    {
+      FakePeer *fake = self->fakes->pdata[i];
+
+      for (guint j = 0; j < fake->taken->len; j++)
+        {
+          guint64 chunk = g_array_index (fake->taken, guint64, j);
+
+          g_assert_cmpuint (chunk, <, n_chunks);
+          g_assert_cmpuint (peer_of_chunk[chunk], ==, 0);
+          peer_of_chunk[chunk] = fake->number;
+        }
+    }
+}
+
+/* Where the chunks of peer 1, all first, give way to those of peer 2. */
+static guint
+split_of (const guint *peer_of_chunk,
+          guint        n_chunks)
+{
+  guint split = 0;
+
+  while (split < n_chunks && peer_of_chunk[split] == 1)
+    split++;
+  for (guint i = split; i < n_chunks; i++)
+    g_assert_cmpuint (peer_of_chunk[i], ==, 2);
+
+  return split;
+}
+
+/* A run gives each peer the chunks of the memory it had in the run
+ * before, so that a worker process reads pages it mapped already: a peer
+ * that joins takes from the end of the chunks of the others, as many as
+ * it can while the others take theirs, and keeps them; once the split is
+ * even, it stays. */
+static void
+test_chunk_affinity (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestRemote) self = g_object_new (TEST_TYPE_REMOTE, "max-workers", 1, NULL);
+  g_autoptr(MpaioSharedMemory) memory = test_make_int64_memory (10000);
+  g_autoptr(MpaioDataIterator) iterator = mpaio_data_iterator_new_for_dtype (memory, "<i8", 10000,
+                                                                              100, &error);
+  guint before[100], after[100];
+  guint split;
+
+  g_assert_no_error (error);
+  run_sum_on (self, iterator, 10000, before);
+  g_assert_cmpuint (split_of (before, 100), ==, 100);
+
+  /* Peer 2 starts during the run, once peer 1 holds its first chunks. */
+  self->dispatch.max_workers = 2;
+  run_sum_on (self, iterator, 10000, after);
+  split = split_of (after, 100);
+  g_test_message ("With a second peer, peer 1 took chunks 0 to %u, peer 2 the rest", split - 1);
+  g_assert_cmpuint (split, >, 0);
+  g_assert_cmpuint (split, <, 100);
+
+  /* Both peers ready from the start, equally fast. */
+  run_sum_on (self, iterator, 10000, after);
+  g_assert_cmpuint (split_of (after, 100), ==, 50);
+
+  memcpy (before, after, sizeof after);
+  run_sum_on (self, iterator, 10000, after);
+  g_assert_cmpmem (after, sizeof after, before, sizeof before);
+
+  shut_down (self);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -761,6 +856,7 @@ main (int   argc,
                    test_start_fails_beside_ready_peer);
   g_test_add_func ("/mpaio/dispatch/depth-per-run", test_depth_per_run);
   g_test_add_func ("/mpaio/dispatch/timeout-deadline", test_timeout_deadline);
+  g_test_add_func ("/mpaio/dispatch/chunk-affinity", test_chunk_affinity);
 
   return g_test_run ();
 }
