@@ -73,9 +73,9 @@ owners_start (MpaioChunkOwners       *owners,
 {
   mpaio_chunk_owners_reset (owners);
   owners->layout = *layout;
-  owners->n_groups = MIN (layout->n_chunks, MPAIO_CHUNK_OWNERS_MAX_GROUPS);
-  if (owners->n_groups > 0)
-    owners->group_size = (layout->n_chunks + owners->n_groups - 1) / owners->n_groups;
+  owners->group_size = MAX (1, (layout->n_chunks + MPAIO_CHUNK_OWNERS_MAX_GROUPS - 1) /
+                                 MPAIO_CHUNK_OWNERS_MAX_GROUPS);
+  owners->n_groups = (layout->n_chunks + owners->group_size - 1) / owners->group_size;
   owners->owners = g_new0 (guint, owners->n_groups);
 }
 

@@ -148,11 +148,12 @@ test_other_layout (void)
 }
 
 /* Tiny chunks are owned by groups, so that the record stays small: a
- * peer gets back its groups whole. */
+ * peer gets back its groups whole, and the last group, which may be
+ * short, ends with the last chunk. */
 static void
-test_groups (void)
+test_groups (gconstpointer data)
 {
-  const guint64 n_chunks = 4 * (guint64) MPAIO_CHUNK_OWNERS_MAX_GROUPS;
+  const guint64 n_chunks = GPOINTER_TO_SIZE (data);
   MpaioChunkLayout layout = { G_TYPE_OBJECT, 0, 1, n_chunks, n_chunks };
   MpaioChunkOwners *owners = mpaio_chunk_owners_new ();
   MpaioChunkQueue *queue = mpaio_chunk_queue_new (owners, &layout);
@@ -166,14 +167,19 @@ test_groups (void)
     }
   mpaio_chunk_queue_free (queue);
 
+  /* Each peer gets its half back, in order, and nothing more is left. */
   queue = mpaio_chunk_queue_new (owners, &layout);
-  for (guint64 i = 0; i < n_chunks / 2; i++)
+  for (guint64 i = n_chunks / 2; i < n_chunks; i++)
     {
       g_assert_true (mpaio_chunk_queue_take (queue, 2, &chunk));
-      g_assert_cmpuint (chunk, ==, n_chunks / 2 + i);
+      g_assert_cmpuint (chunk, ==, i);
     }
-  g_assert_true (mpaio_chunk_queue_take (queue, 1, &chunk));
-  g_assert_cmpuint (chunk, ==, 0);
+  for (guint64 i = 0; i < n_chunks / 2; i++)
+    {
+      g_assert_true (mpaio_chunk_queue_take (queue, 1, &chunk));
+      g_assert_cmpuint (chunk, ==, i);
+    }
+  g_assert_false (mpaio_chunk_queue_take (queue, 1, &chunk));
   mpaio_chunk_queue_free (queue);
   mpaio_chunk_owners_free (owners);
 }
@@ -187,7 +193,10 @@ main (int   argc,
   g_test_add_func ("/mpaio/affinity/first-run-in-order", test_first_run_in_order);
   g_test_add_func ("/mpaio/affinity/own-chunks-first", test_own_chunks_first);
   g_test_add_func ("/mpaio/affinity/other-layout", test_other_layout);
-  g_test_add_func ("/mpaio/affinity/groups", test_groups);
+  g_test_add_data_func ("/mpaio/affinity/groups/even",
+                        GSIZE_TO_POINTER (4 * MPAIO_CHUNK_OWNERS_MAX_GROUPS), test_groups);
+  g_test_add_data_func ("/mpaio/affinity/groups/short-last",
+                        GSIZE_TO_POINTER (100000), test_groups);
 
   return g_test_run ();
 }
