@@ -503,18 +503,24 @@ peer_has_room (MpaioPeer *peer)
          peer->in_flight.length < most && (head == NULL || !head->suspect);
 }
 
+/* Whether @peer holds fewer chunks than its depth for @binding. */
+static gboolean
+peer_below_depth (MpaioPeer   *peer,
+                  PairBinding *binding)
+{
+  return peer->in_flight.length < peer_depth (peer, binding->binding_id);
+}
+
 /* Whether @peer may take @job now: a suspect runs alone, and a job fits
  * within the depth of its binding. */
 static gboolean
 peer_fits (MpaioPeer *peer,
            MpaioJob  *job)
 {
-  PairBinding *binding = pair_binding (peer->dispatch, job->run, job->pair);
-
   if (job->suspect)
     return peer->in_flight.length == 0;
 
-  return peer->in_flight.length < peer_depth (peer, binding->binding_id);
+  return peer_below_depth (peer, pair_binding (peer->dispatch, job->run, job->pair));
 }
 
 /* Once every ready peer is full: how many more peers the chunks still
@@ -551,7 +557,7 @@ pick_chunk (gpointer  data,
   MpaioPeer *peer = data;
   PairBinding *binding = pair_binding (peer->dispatch, run, pair);
 
-  return peer->in_flight.length < peer_depth (peer, binding->binding_id) &&
+  return peer_below_depth (peer, binding) &&
          mpaio_chunk_queue_take (binding->queue, peer->serial, chunk);
 }
 
